@@ -1,0 +1,132 @@
+"""Gather strategies: how a run's shards are read into the consumer
+(GATH-1..GATH-8, ORD-3..ORD-5, LAZY-4, LAZY-5).
+
+Each strategy is a small picklable object; calling it starts a run and returns
+a generator. Generators release the run's workers when they end, fail or are
+closed or collected (LIFE-1).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+import ray
+
+from . import metrics
+from .run import Run
+
+#: Most items one ``gather_async``/``get_shard`` request returns with
+#: ``batch_ms=0`` (the ``B`` of GATH-4). A request also stops early after a few
+#: milliseconds of work, so slow or large items are not held back.
+ASYNC_BATCH_LIMIT = 256
+
+
+class SyncRounds:
+    """``batch_across_shards``: lock-step rounds, one item per active shard.
+
+    Each round asks every active shard for exactly one item and waits for all
+    answers, so no shard is ever more than one item ahead of the consumer
+    (LAZY-4). A shard answering ``ended`` drops out (ORD-3, ORD-4).
+    """
+
+    def __init__(self, shards):
+        self.shards = tuple(shards)
+
+    def __call__(self, timeout=None) -> Iterator[list]:
+        return _sync_rounds(self.shards)
+
+
+def _sync_rounds(shards):
+    run = Run(shards)
+    error = None
+    try:
+        active = run.start()
+        while active:
+            answers = ray.get([h._pi_next.remote(1, 0) for h in active])
+            round_items: list = []
+            still_active = []
+            for handle, (items, ended) in zip(active, answers, strict=True):
+                if not ended:
+                    round_items.extend(items)
+                    still_active.append(handle)
+            active = still_active
+            if round_items:
+                yield round_items
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        run.release(error)
+
+
+class Flattened:
+    """``gather_sync``: the items of ``SyncRounds``, round after round."""
+
+    def __init__(self, rounds: SyncRounds):
+        self.rounds = rounds
+
+    def __call__(self, timeout=None) -> Iterator:
+        return _flatten(self.rounds())
+
+
+def _flatten(rounds):
+    try:
+        for items in rounds:
+            yield from items
+    finally:
+        rounds.close()
+
+
+class AsyncBatches:
+    """``gather_async`` and ``get_shard``: every shard keeps up to
+    ``num_async`` requests in flight; each answer is delivered as soon as it
+    arrives, a shard's answers in the order it gave them (ORD-5, LAZY-5).
+    """
+
+    def __init__(self, shards, batch_ms: float, num_async: int, batch_limit: int):
+        self.shards = tuple(shards)
+        self.batch_ms = batch_ms
+        self.num_async = num_async
+        self.batch_limit = batch_limit
+
+    def __call__(self, timeout=None) -> Iterator:
+        return _async_items(self.shards, self.batch_ms, self.num_async, self.batch_limit)
+
+
+def _async_items(shards, batch_ms, num_async, batch_limit):
+    run = Run(shards)
+    error = None
+    try:
+        handles = run.start()
+        in_flight = [deque() for _ in handles]
+
+        def request(shard: int) -> None:
+            in_flight[shard].append(handles[shard]._pi_next.remote(batch_limit, batch_ms))
+
+        for shard in range(len(handles)):
+            for _ in range(num_async):
+                request(shard)
+        # Wait only on each shard's oldest request, so a shard's answers are
+        # taken in order even when several arrive together.
+        heads = {queue[0]: shard for shard, queue in enumerate(in_flight)}
+        while heads:
+            ready, _ = ray.wait(list(heads), num_returns=1)
+            shard = heads.pop(ready[0])
+            in_flight[shard].popleft()
+            items, ended = ray.get(ready[0])
+            if ended:
+                continue  # later requests of this shard answer `ended` too
+            request(shard)
+            heads[in_flight[shard][0]] = shard
+            metrics.set_current_actor(handles[shard])
+            yield from items
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        run.release(error)

@@ -1,0 +1,260 @@
+"""``LocalIterator``: an iterator in the consumer's process (LOC-1..LOC-9).
+
+It is a recipe until first advanced: a ``base_iterator`` callable (usually a
+gather strategy) and a list of local operators. The first ``next()`` builds
+the chain; before that the object pickles (SER-2), after it does not (SER-5).
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
+
+from . import _validate as check
+from . import metrics
+from .metrics import MetricsContext, SharedMetrics
+from .operators import Batch, ConcurrentForEach, Filter, Flatten, ForEach, Shuffle, Transform
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class LocalIterator(Generic[T]):
+    """A lazily built chain of local transforms over a base iterator."""
+
+    def __init__(
+        self,
+        base_iterator: Callable[..., Iterable[T]],
+        shared_metrics: SharedMetrics | None = None,
+        local_transforms: list[Callable[[Iterator], Iterator]] | None = None,
+        timeout: int | None = None,
+        name: str | None = None,
+    ):
+        self.base_iterator = base_iterator
+        self.shared_metrics = shared_metrics or SharedMetrics()
+        self.local_transforms = list(local_transforms or [])
+        self.timeout = timeout
+        self.name = name or "unknown"
+        self._base: Iterator | None = None
+        self._built: Iterator | None = None
+
+    # -- iteration (LOC-1) -------------------------------------------------
+    def __iter__(self) -> LocalIterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        with metrics.active(self.shared_metrics.get()):
+            if self._built is None:
+                self._base = iter(self.base_iterator(self.timeout))
+                it = self._base
+                for op in self.local_transforms:
+                    it = op(it)
+                self._built = iter(it)
+            return next(self._built)
+
+    def close(self) -> None:
+        """Stop the run now and release its workers (LIFE-1)."""
+        for it in (self._built, self._base):
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+        if self._built is None:
+            self._built = iter(())
+
+    def __reduce__(self):
+        if self._built is not None:
+            raise TypeError(
+                f"{self!r} has started iterating and cannot be serialized; "
+                "serialize it before the first next()"
+            )
+        return (
+            LocalIterator,
+            (self.base_iterator, None, self.local_transforms, self.timeout, self.name),
+        )
+
+    def __repr__(self) -> str:
+        return f"LocalIterator[{self.name}]"
+
+    __str__ = __repr__
+
+    @staticmethod
+    def get_metrics() -> MetricsContext:
+        """The metrics context of the chain being advanced (LOC-9)."""
+        context = metrics.current()
+        if context is None:
+            raise ValueError("get_metrics() can only be called inside a local iterator")
+        return context
+
+    # -- transforms (LOC-2) ------------------------------------------------
+    def _with(self, op: Callable[[Iterator], Iterator], label: str) -> LocalIterator:
+        return LocalIterator(
+            self.base_iterator,
+            self.shared_metrics,
+            self.local_transforms + [op],
+            self.timeout,
+            self.name + label,
+        )
+
+    def transform(self, fn: Callable[[Iterable[T]], Iterable[U]]) -> LocalIterator[U]:
+        op = Transform(check.check_callable("fn", fn))
+        return self._with(op, op.label)
+
+    def for_each(
+        self, fn: Callable[[T], U], max_concurrency: int = 1, resources: dict | None = None
+    ) -> LocalIterator[U]:
+        check.check_callable("fn", fn)
+        check.check_int("max_concurrency", max_concurrency, minimum=0)
+        check.check_resources("resources", resources)
+        if max_concurrency == 1:
+            op = ForEach(fn)
+        else:
+            op = ConcurrentForEach(fn, max_concurrency, resources)
+        return self._with(op, op.label)
+
+    def filter(self, fn: Callable[[T], bool]) -> LocalIterator[T]:
+        op = Filter(check.check_callable("fn", fn))
+        return self._with(op, op.label)
+
+    def batch(self, n: int) -> LocalIterator[list[T]]:
+        op = Batch(check.check_int("n", n, minimum=1))
+        return self._with(op, op.label)
+
+    def flatten(self) -> LocalIterator:
+        op = Flatten()
+        return self._with(op, op.label)
+
+    def combine(self, fn: Callable[[T], list[U]]) -> LocalIterator[U]:
+        check.check_callable("fn", fn)
+        it = self.for_each(fn).flatten()
+        it.name = self.name + ".combine()"
+        return it
+
+    def shuffle(self, shuffle_buffer_size: int, seed: int | None = None) -> LocalIterator[T]:
+        size = check.check_int("shuffle_buffer_size", shuffle_buffer_size, minimum=1)
+        seed = check.check_optional_seed("seed", seed)
+        op = Shuffle(size, seed, f".shuffle(shuffle_buffer_size={size}, seed={seed})")
+        return self._with(op, op.label)
+
+    def zip_with_source_actor(self) -> LocalIterator:
+        """Pairs ``(worker, item)``; only after ``gather_async`` (LOC-8)."""
+        return self._with(ForEach(_zip_with_source), ".zip_with_source_actor()")
+
+    # -- consuming (LOC-4) -------------------------------------------------
+    def take(self, n: int) -> list[T]:
+        n = check.check_int("n", n, minimum=0)
+        return list(itertools.islice(self, n))
+
+    def show(self, n: int = 20) -> None:
+        n = check.check_int("n", n, minimum=0)
+        for item in itertools.islice(self, n):
+            builtins.print(item)
+
+    # -- combining (LOC-5, LOC-6) -----------------------------------------
+    def duplicate(self, n: int) -> list[LocalIterator[T]]:
+        n = check.check_int("n", n, minimum=2)
+        tee = _Tee(self, n)
+        return [
+            LocalIterator(_TeeBranch(tee, i), self.shared_metrics, name=f"{self.name}.duplicate[{i}]")
+            for i in range(n)
+        ]
+
+    def union(
+        self,
+        *others: LocalIterator[T],
+        deterministic: bool = False,
+        round_robin_weights: list | None = None,
+    ) -> LocalIterator[T]:
+        for other in others:
+            if not isinstance(other, LocalIterator):
+                raise TypeError(f"others must be LocalIterators, got {type(other).__name__}")
+        inputs = [self, *others]
+        if round_robin_weights is not None:
+            if len(round_robin_weights) != len(inputs):
+                raise ValueError(
+                    f"round_robin_weights must have one weight per iterator ({len(inputs)}), "
+                    f"got {len(round_robin_weights)}"
+                )
+            for weight in round_robin_weights:
+                if weight != "*" and (
+                    isinstance(weight, bool)
+                    or not isinstance(weight, int | float)
+                    or not weight > 0
+                ):
+                    raise ValueError(
+                        f"round_robin_weights must be numbers > 0 or '*', got {weight!r}"
+                    )
+            weights = list(round_robin_weights)
+        else:
+            weights = [1] * len(inputs)
+        names = ", ".join(repr(i) for i in inputs)
+        return LocalIterator(_Union(inputs, weights), SharedMetrics(), name=f"LocalUnion[{names}]")
+
+
+def _zip_with_source(item):
+    actor = LocalIterator.get_metrics().current_actor
+    if actor is None:
+        raise ValueError("zip_with_source_actor() needs an iterator from gather_async()")
+    return actor, item
+
+
+class _Union:
+    """Round-robin over the inputs: ``weights[i]`` items from input ``i`` per
+    turn, ended inputs dropped (LOC-6). ``"*"`` takes one item per turn, which
+    is one of the interleavings the spec allows for it."""
+
+    def __init__(self, inputs: list[LocalIterator], weights: list):
+        self.inputs = inputs
+        self.weights = weights
+
+    def __call__(self, timeout=None) -> Iterator:
+        active = [(it, _turn_size(w)) for it, w in zip(self.inputs, self.weights, strict=True)]
+        while active:
+            for entry in list(active):
+                it, size = entry
+                for _ in range(size):
+                    try:
+                        yield next(it)
+                    except StopIteration:
+                        active.remove(entry)
+                        break
+
+
+def _turn_size(weight) -> int:
+    if weight == "*":
+        return 1
+    return max(1, round(weight))
+
+
+class _Tee:
+    """Shared buffer behind ``duplicate``: each copy has its own queue."""
+
+    def __init__(self, source: LocalIterator, n: int):
+        self.source = source
+        self.queues = [deque() for _ in range(n)]
+
+    def next_for(self, i: int):
+        queue = self.queues[i]
+        if not queue:
+            item = next(self.source)  # StopIteration ends this copy
+            for q in self.queues:
+                q.append(item)
+        return queue.popleft()
+
+
+class _TeeBranch:
+    def __init__(self, tee: _Tee, index: int):
+        self.tee = tee
+        self.index = index
+
+    def __call__(self, timeout=None) -> Iterator:
+        while True:
+            try:
+                yield self.tee.next_for(self.index)
+            except StopIteration:
+                return
+
+    def __reduce__(self):
+        raise TypeError("iterators made by duplicate() share a buffer and cannot be serialized")

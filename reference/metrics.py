@@ -1,0 +1,85 @@
+"""Metrics contexts for local iterators (LOC-9).
+
+A ``LocalIterator`` chain shares one :class:`MetricsContext` for its run. While
+the chain is advanced, its context is the thread's current one, so user code
+in a local transform can reach it with ``LocalIterator.get_metrics()``.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Any
+
+_current = threading.local()
+
+
+class Timer:
+    """Accumulates the duration of ``with`` blocks."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self._start = 0.0
+
+    def __enter__(self) -> Timer:
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.total += time.perf_counter() - self._start
+        self.count += 1
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+class MetricsContext:
+    """``counters`` (default 0), ``timers``, ``info`` and ``current_actor``
+    (the shard worker that produced the current item under ``gather_async``)."""
+
+    def __init__(self) -> None:
+        self.counters: collections.defaultdict[str, int] = collections.defaultdict(int)
+        self.timers: collections.defaultdict[str, Timer] = collections.defaultdict(Timer)
+        self.info: dict[str, Any] = {}
+        self.current_actor: Any = None
+
+    def save(self) -> dict:
+        """A serializable copy of the counters and info."""
+        return {"counters": dict(self.counters), "info": dict(self.info), "timers": None}
+
+
+class SharedMetrics:
+    """Holder of the context shared by a chain of local iterators."""
+
+    def __init__(self, metrics: MetricsContext | None = None) -> None:
+        self.metrics = metrics or MetricsContext()
+
+    def get(self) -> MetricsContext:
+        return self.metrics
+
+
+def current() -> MetricsContext | None:
+    return getattr(_current, "metrics", None)
+
+
+def set_current_actor(actor: Any) -> None:
+    context = current()
+    if context is not None:
+        context.current_actor = actor
+
+
+class active:
+    """Make ``metrics`` the thread's current context within a ``with`` block."""
+
+    def __init__(self, metrics: MetricsContext) -> None:
+        self.metrics = metrics
+
+    def __enter__(self) -> None:
+        self._previous = current()
+        _current.metrics = self.metrics
+
+    def __exit__(self, *exc: Any) -> None:
+        _current.metrics = self._previous

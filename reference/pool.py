@@ -1,0 +1,68 @@
+"""Warm shard workers, reused across runs (LIFE-1, LIFE-2).
+
+Starting an actor costs a new process (most of a second); a call to a running
+one costs milliseconds. Runs therefore take workers from a small idle pool and
+give them back reset when they end. The pool never holds more than
+``MAX_IDLE_WORKERS`` workers (environment variable
+``REFERENCE_MAX_IDLE_WORKERS``, default 8); extra workers are killed. A worker
+whose run failed for any reason other than a user error is killed, not reused.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import ray
+
+from ._ray import ensure_ray
+from .worker import ParallelIteratorWorker
+
+MAX_IDLE_WORKERS = int(os.environ.get("REFERENCE_MAX_IDLE_WORKERS", "8"))
+
+_WorkerActor = ray.remote(ParallelIteratorWorker)
+
+
+class WorkerPool:
+    """Idle workers of this process, valid for one Ray session."""
+
+    def __init__(self, max_idle: int = MAX_IDLE_WORKERS):
+        self.max_idle = max_idle
+        self._idle: list = []
+        self._lock = threading.Lock()
+        self._session: tuple | None = None
+
+    def _current_session(self) -> tuple:
+        return (os.getpid(), ray.get_runtime_context().get_job_id())
+
+    def acquire(self):
+        """A worker of its own for one shard of one run."""
+        ensure_ray()
+        session = self._current_session()
+        with self._lock:
+            if session != self._session:
+                self._idle.clear()  # handles from an earlier Ray session are dead
+                self._session = session
+            if self._idle:
+                return self._idle.pop()
+        return _WorkerActor.options(num_cpus=0, scheduling_strategy="SPREAD").remote()
+
+    def release(self, handle, healthy: bool) -> None:
+        """Reset and keep ``handle`` for reuse, or kill it."""
+        if healthy and ray.is_initialized():
+            with self._lock:
+                if self._session == self._current_session() and len(self._idle) < self.max_idle:
+                    handle._pi_reset.remote()
+                    self._idle.append(handle)
+                    return
+        try:
+            ray.kill(handle)
+        except Exception:  # already gone, or Ray shut down
+            pass
+
+    def idle_count(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
+
+POOL = WorkerPool()

@@ -1,0 +1,98 @@
+"""One run of a plan's shards: acquire a worker per shard, start each shard's
+pipeline, and release everything when the run ends (GATH-7, LIFE-1).
+
+Repartitioned shards pull from their parent shards' workers, which the run
+starts once per ``repartition`` node however many of its partitions it reads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import ray
+from ray.exceptions import RayTaskError
+
+from .pool import POOL
+from .sources import ActorSource, PartitionSource, RepartitionNode
+
+_SLICE_BATCH = 64
+
+
+class PartitionFeed:
+    """The source of one partition, opened inside the partition's worker: it
+    reads the partition's slice of every parent shard, parents in turn."""
+
+    def __init__(self, parents: list, step: int, index: int, wanted: frozenset):
+        self.parents = parents
+        self.step = step
+        self.index = index
+        self.wanted = wanted
+
+    def _request(self, parent):
+        return parent._pi_slice.remote(self.step, self.index, _SLICE_BATCH, self.wanted)
+
+    def open(self):
+        pending = {i: self._request(p) for i, p in enumerate(self.parents)}
+        while pending:
+            for i in list(pending):
+                items, ended = ray.get(pending.pop(i))
+                if not ended:
+                    pending[i] = self._request(self.parents[i])
+                yield from items
+
+
+class Run:
+    """Workers for the shards of one run, in shard order."""
+
+    def __init__(self, shards):
+        self.shards = list(shards)
+        self._pooled: list = []
+        self._nodes: dict[int, list] = {}
+
+    def start(self) -> list:
+        """Start every shard; returns one worker handle per shard."""
+        wanted: dict[int, set] = defaultdict(set)
+        nodes: dict[int, RepartitionNode] = {}
+        for shard in self.shards:
+            if isinstance(shard.source, PartitionSource):
+                node = shard.source.node
+                nodes[id(node)] = node
+                wanted[id(node)].add(shard.source.index)
+        return [self._start_shard(shard, wanted) for shard in self.shards]
+
+    def _start_shard(self, shard, wanted) -> object:
+        source = shard.source
+        if isinstance(source, ActorSource):
+            source.handle._pi_start.remote(None, list(shard.operators))
+            return source.handle
+        if isinstance(source, PartitionSource):
+            node = source.node
+            parents = self._parents(node)
+            source = PartitionFeed(
+                parents, node.num_partitions, source.index, frozenset(wanted[id(node)])
+            )
+        handle = POOL.acquire()
+        self._pooled.append(handle)
+        handle._pi_start.remote(source, list(shard.operators))
+        return handle
+
+    def _parents(self, node: RepartitionNode) -> list:
+        if id(node) not in self._nodes:
+            parent_shards = node.parent._shards
+            self._nodes[id(node)] = Run.start_nested(self, parent_shards)
+        return self._nodes[id(node)]
+
+    @staticmethod
+    def start_nested(run: Run, shards) -> list:
+        nested = Run(shards)
+        handles = nested.start()
+        run._pooled.extend(nested._pooled)
+        return handles
+
+    def release(self, error: BaseException | None = None) -> None:
+        """Give the run's pooled workers back; kill them if the run failed for
+        any reason but a user error (they may be dead or stuck)."""
+        healthy = error is None or isinstance(error, RayTaskError)
+        pooled, self._pooled = self._pooled, []
+        for handle in pooled:
+            POOL.release(handle, healthy)

@@ -1,0 +1,126 @@
+"""The shard worker: the actor that runs one shard's pipeline (SRC-5).
+
+Protocol (driver -> worker), all plain values:
+
+* ``_pi_start(source, operators)`` opens the source (``None`` means the
+  worker's own ``item_generator``, for ``from_actors``) and chains the shard's
+  operators over it. Nothing is pulled yet.
+* ``_pi_next(max_items, batch_ms)`` returns ``(items, ended)``. End of stream
+  is the explicit ``ended`` flag, never a ``StopIteration`` crossing the actor
+  boundary. With ``batch_ms == 0`` it returns at most ``max_items`` items;
+  with ``batch_ms > 0`` the items produced within ``batch_ms`` (GATH-4).
+* ``_pi_slice(step, start, max_items, wanted)`` serves partition ``start`` of a
+  ``repartition(step)`` of this shard (SHARD-10); items bound for partitions
+  not in ``wanted`` (not read by this run) are dropped instead of buffered.
+* ``_pi_reset()`` drops all run state, so a pooled worker carries nothing into
+  its next run (LIFE-2).
+
+A user error raised while producing a batch is held back until the items
+produced before it have been returned, then raised by the next call, so the
+consumer sees every earlier item first (ERR-2).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+from .operators import apply_all
+from .sources import iterate
+
+# With batch_ms == 0 a request also stops after this much work, so large or
+# slow items are not held back to fill a batch.
+_BATCH_TIME_BUDGET_S = 0.005
+
+
+class ParallelIteratorWorker:
+    """Actor body for one shard. Subclass it and wrap with ``ray.remote`` to
+    serve your own items through ``from_actors`` (SRC-4)."""
+
+    def __init__(self, item_generator: Any = None, repeat: bool = False):
+        self._own_source = (item_generator, repeat)
+        self._pi_reset()
+
+    def _pi_reset(self) -> None:
+        self._stream = None
+        self._error: BaseException | None = None
+        self._ended = False
+        self._slices: dict[int, deque] = {}
+        self._position = 0
+
+    def _pi_start(self, source: Any, operators: list) -> None:
+        self._pi_reset()
+        try:
+            if source is None:
+                generator, repeat = self._own_source
+                items = iterate(generator, repeat)
+            else:
+                items = source.open()
+            self._stream = apply_all(items, operators)
+        except Exception as exc:  # surfaced by the first fetch (ERR-1)
+            self._error = exc
+
+    def _pull(self) -> tuple[bool, Any]:
+        try:
+            return True, next(self._stream)
+        except StopIteration:
+            self._ended = True
+        except Exception as exc:
+            self._error = exc
+        return False, None
+
+    def _raise_pending(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._ended = True
+            raise error
+        if self._stream is None and not self._ended:
+            raise RuntimeError("shard worker used before _pi_start")
+
+    def _pi_next(self, max_items: int, batch_ms: float = 0) -> tuple[list, bool]:
+        self._raise_pending()
+        items: list = []
+        if self._ended:
+            return items, True
+        if batch_ms > 0:
+            deadline = time.perf_counter() + batch_ms / 1000.0
+            limit = None
+        else:
+            deadline = time.perf_counter() + _BATCH_TIME_BUDGET_S
+            limit = max_items
+        while True:
+            ok, item = self._pull()
+            if not ok:
+                break
+            items.append(item)
+            if limit is not None and len(items) >= limit:
+                break
+            if time.perf_counter() >= deadline:
+                break
+        if not items:
+            self._raise_pending()
+            return items, True
+        return items, False
+
+    def _pi_slice(
+        self, step: int, start: int, max_items: int, wanted: frozenset
+    ) -> tuple[list, bool]:
+        """Items of this shard at positions ``p % step == start``."""
+        mine = self._slices.setdefault(start, deque())
+        deadline = time.perf_counter() + _BATCH_TIME_BUDGET_S
+        while len(mine) < max_items and not self._ended and self._error is None:
+            if mine and time.perf_counter() >= deadline:
+                break
+            ok, item = self._pull()
+            if not ok:
+                break
+            target = self._position % step
+            self._position += 1
+            if target in wanted:
+                self._slices.setdefault(target, deque()).append(item)
+        if not mine:
+            self._raise_pending()
+            return [], True
+        count = min(max_items, len(mine))
+        return [mine.popleft() for _ in range(count)], False
