@@ -1,0 +1,1 @@
+"""Deliberately broken backends: the conformance suite must catch each one."""
