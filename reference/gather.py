@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import ray
 
 from . import metrics
+from .errors import get_naming_shard
 from .run import Run
 
 #: Most items one ``gather_async``/``get_shard`` request returns with
@@ -41,15 +42,17 @@ def _sync_rounds(shards):
     run = Run(shards)
     error = None
     try:
-        active = run.start()
+        handles = run.start()
+        active = list(range(len(handles)))
         while active:
-            answers = ray.get([h._pi_next.remote(1, 0) for h in active])
+            refs = [handles[s]._pi_next.remote(1, 0) for s in active]
+            answers = get_naming_shard(refs, active, len(handles))
             round_items: list = []
             still_active = []
-            for handle, (items, ended) in zip(active, answers, strict=True):
+            for shard, (items, ended) in zip(active, answers, strict=True):
                 if not ended:
                     round_items.extend(items)
-                    still_active.append(handle)
+                    still_active.append(shard)
             active = still_active
             if round_items:
                 yield round_items
@@ -116,7 +119,7 @@ def _async_items(shards, batch_ms, num_async, batch_limit):
             ready, _ = ray.wait(list(heads), num_returns=1)
             shard = heads.pop(ready[0])
             in_flight[shard].popleft()
-            items, ended = ray.get(ready[0])
+            items, ended = get_naming_shard(ready, [shard], len(handles))[0]
             if ended:
                 continue  # later requests of this shard answer `ended` too
             request(shard)

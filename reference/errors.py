@@ -1,0 +1,41 @@
+"""Errors the reference raises itself (as opposed to user errors, which reach
+the consumer with their own type, ERR-1)."""
+
+from __future__ import annotations
+
+import ray
+from ray.exceptions import RayTaskError
+
+
+class ShardWorkerDied(RuntimeError):
+    """A shard's worker process died or became unreachable mid-run."""
+
+    def __init__(self, shard: int, num_shards: int, cause: BaseException):
+        super().__init__(
+            f"shard {shard} (of {num_shards}): its worker died or became unreachable "
+            f"({type(cause).__name__}); the run cannot continue"
+        )
+        self.shard = shard
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """True for an exception raised by user code inside a shard worker."""
+    return isinstance(exc, RayTaskError)
+
+
+def get_naming_shard(refs: list, shards: list[int], num_shards: int) -> list:
+    """``ray.get(refs)``; a dead worker is reported as :class:`ShardWorkerDied`
+    naming its shard (``shards[i]`` is the shard index behind ``refs[i]``)."""
+    try:
+        return ray.get(refs)
+    except RayTaskError:
+        raise
+    except ray.exceptions.RayError as exc:
+        for ref, shard in zip(refs, shards, strict=True):
+            try:
+                ray.get(ref)
+            except RayTaskError:
+                continue
+            except ray.exceptions.RayError as inner:
+                raise ShardWorkerDied(shard, num_shards, inner) from inner
+        raise
