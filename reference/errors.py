@@ -12,8 +12,19 @@ class ShardWorkerDied(RuntimeError):
 
     def __init__(self, shard: int, num_shards: int, cause: BaseException):
         super().__init__(
-            f"shard {shard} (of {num_shards}): its worker died or became unreachable "
+            f"shard {shard}: its worker died or became unreachable "
             f"({type(cause).__name__}); the run cannot continue"
+        )
+        self.shard = shard
+
+
+class ShardBusy(RuntimeError):
+    """A ``from_actors`` shard is already being read by another run (LIFE-5)."""
+
+    def __init__(self, shard: int, num_shards: int):
+        super().__init__(
+            f"shard {shard} is already being read by another consumer; "
+            "a shard has one reader at a time"
         )
         self.shard = shard
 
@@ -30,7 +41,7 @@ def get_naming_shard(refs: list, shards: list[int], num_shards: int) -> list:
         return ray.get(refs)
     except RayTaskError:
         raise
-    except ray.exceptions.RayError as exc:
+    except ray.exceptions.RayError:
         for ref, shard in zip(refs, shards, strict=True):
             try:
                 ray.get(ref)

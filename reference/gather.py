@@ -89,22 +89,28 @@ class AsyncBatches:
     arrives, a shard's answers in the order it gave them (ORD-5, LAZY-5).
     """
 
-    def __init__(self, shards, batch_ms: float, num_async: int, batch_limit: int):
+    def __init__(
+        self, shards, batch_ms: float, num_async: int, batch_limit: int, labels=None
+    ):
         self.shards = tuple(shards)
+        self.labels = labels
         self.batch_ms = batch_ms
         self.num_async = num_async
         self.batch_limit = batch_limit
 
     def __call__(self, timeout=None) -> Iterator:
-        return _async_items(self.shards, self.batch_ms, self.num_async, self.batch_limit)
+        return _async_items(
+            self.shards, self.batch_ms, self.num_async, self.batch_limit, self.labels
+        )
 
 
-def _async_items(shards, batch_ms, num_async, batch_limit):
-    run = Run(shards)
+def _async_items(shards, batch_ms, num_async, batch_limit, labels=None):
+    run = Run(shards, labels)
     error = None
+    in_flight: list[deque] = []
     try:
         handles = run.start()
-        in_flight = [deque() for _ in handles]
+        in_flight.extend(deque() for _ in handles)
 
         def request(shard: int) -> None:
             in_flight[shard].append(handles[shard]._pi_next.remote(batch_limit, batch_ms))
@@ -119,7 +125,7 @@ def _async_items(shards, batch_ms, num_async, batch_limit):
             ready, _ = ray.wait(list(heads), num_returns=1)
             shard = heads.pop(ready[0])
             in_flight[shard].popleft()
-            items, ended = get_naming_shard(ready, [shard], len(handles))[0]
+            items, ended = get_naming_shard(ready, [run.labels[shard]], run.total)[0]
             if ended:
                 continue  # later requests of this shard answer `ended` too
             request(shard)
@@ -132,4 +138,15 @@ def _async_items(shards, batch_ms, num_async, batch_limit):
         error = exc
         raise
     finally:
+        _cancel(ref for queue in in_flight for ref in queue)
         run.release(error)
+
+
+def _cancel(refs) -> None:
+    """Cancel requests the consumer will never read (LAZY-7): queued ones are
+    dropped; one already running finishes its (bounded) batch."""
+    for ref in refs:
+        try:
+            ray.cancel(ref)
+        except Exception:  # finished or unknown: nothing to cancel
+            pass

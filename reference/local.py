@@ -11,7 +11,7 @@ import builtins
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from . import _validate as check
 from . import metrics

@@ -152,7 +152,10 @@ class ParallelIterator(Generic[T]):
         index = self._check_index("shard_index", shard_index)
         batch_ms = check.check_number("batch_ms", batch_ms, minimum=0)
         num_async = check.check_int("num_async", num_async, minimum=1)
-        base = AsyncBatches(self._shards[index : index + 1], batch_ms, num_async, ASYNC_BATCH_LIMIT)
+        base = AsyncBatches(
+            self._shards[index : index + 1], batch_ms, num_async, ASYNC_BATCH_LIMIT,
+            labels=(index,),
+        )
         return LocalIterator(base, name=f"{self.name}.shard[{index}]")
 
     def shards(self) -> list[LocalIterator[T]]:

@@ -7,11 +7,12 @@ starts once per ``repartition`` node however many of its partitions it reads.
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 
 import ray
-from ray.exceptions import RayTaskError
 
+from .errors import ShardBusy, is_user_error
 from .pool import POOL
 from .sources import ActorSource, PartitionSource, RepartitionNode
 
@@ -44,10 +45,15 @@ class PartitionFeed:
 class Run:
     """Workers for the shards of one run, in shard order."""
 
-    def __init__(self, shards):
+    def __init__(self, shards, labels=None):
         self.shards = list(shards)
+        #: the shard numbers users know the shards by, for error messages
+        self.labels = list(labels) if labels is not None else list(range(len(self.shards)))
+        self.total = max(self.labels, default=-1) + 1
         self._pooled: list = []
+        self._claimed: list = []
         self._nodes: dict[int, list] = {}
+        self._run_id = random.getrandbits(63)
 
     def start(self) -> list:
         """Start every shard; returns one worker handle per shard."""
@@ -58,11 +64,14 @@ class Run:
                 node = shard.source.node
                 nodes[id(node)] = node
                 wanted[id(node)].add(shard.source.index)
-        return [self._start_shard(shard, wanted) for shard in self.shards]
+        return [self._start_shard(i, shard, wanted) for i, shard in enumerate(self.shards)]
 
-    def _start_shard(self, shard, wanted) -> object:
+    def _start_shard(self, index: int, shard, wanted) -> object:
         source = shard.source
         if isinstance(source, ActorSource):
+            if not ray.get(source.handle._pi_claim.remote(self._run_id)):
+                raise ShardBusy(self.labels[index], self.total)
+            self._claimed.append(source.handle)
             source.handle._pi_start.remote(None, list(shard.operators))
             return source.handle
         if isinstance(source, PartitionSource):
@@ -85,14 +94,22 @@ class Run:
     @staticmethod
     def start_nested(run: Run, shards) -> list:
         nested = Run(shards)
-        handles = nested.start()
-        run._pooled.extend(nested._pooled)
-        return handles
+        try:
+            return nested.start()
+        finally:
+            run._pooled.extend(nested._pooled)
+            run._claimed.extend(nested._claimed)
 
     def release(self, error: BaseException | None = None) -> None:
         """Give the run's pooled workers back; kill them if the run failed for
         any reason but a user error (they may be dead or stuck)."""
-        healthy = error is None or isinstance(error, RayTaskError)
+        healthy = error is None or is_user_error(error) or isinstance(error, ShardBusy)
         pooled, self._pooled = self._pooled, []
         for handle in pooled:
             POOL.release(handle, healthy)
+        claimed, self._claimed = self._claimed, []
+        for handle in claimed:
+            try:
+                handle._pi_unclaim.remote(self._run_id)
+            except Exception:  # the user's actor is gone; nothing to give back
+                pass

@@ -14,6 +14,8 @@ Protocol (driver -> worker), all plain values:
   not in ``wanted`` (not read by this run) are dropped instead of buffered.
 * ``_pi_reset()`` drops all run state, so a pooled worker carries nothing into
   its next run (LIFE-2).
+* ``_pi_claim(run_id)`` / ``_pi_unclaim(run_id)`` make a user's actor
+  (``from_actors``) serve one run at a time (LIFE-5).
 
 A user error raised while producing a batch is held back until the items
 produced before it have been returned, then raised by the next call, so the
@@ -40,7 +42,19 @@ class ParallelIteratorWorker:
 
     def __init__(self, item_generator: Any = None, repeat: bool = False):
         self._own_source = (item_generator, repeat)
+        self._owner: int | None = None
         self._pi_reset()
+
+    def _pi_claim(self, run_id: int) -> bool:
+        if self._owner not in (None, run_id):
+            return False
+        self._owner = run_id
+        return True
+
+    def _pi_unclaim(self, run_id: int) -> None:
+        if self._owner == run_id:
+            self._owner = None
+            self._pi_reset()
 
     def _pi_reset(self) -> None:
         self._stream = None
