@@ -23,14 +23,17 @@ class PartitionFeed:
     """The source of one partition, opened inside the partition's worker: it
     reads the partition's slice of every parent shard, parents in turn."""
 
-    def __init__(self, parents: list, step: int, index: int, wanted: frozenset):
+    def __init__(self, parents: list, step: int, index: int, wanted: frozenset, run_id: int):
         self.parents = parents
+        self.run_id = run_id
         self.step = step
         self.index = index
         self.wanted = wanted
 
     def _request(self, parent):
-        return parent._pi_slice.remote(self.step, self.index, _SLICE_BATCH, self.wanted)
+        return parent._pi_slice.remote(
+            self.step, self.index, _SLICE_BATCH, self.wanted, self.run_id
+        )
 
     def open(self):
         pending = {i: self._request(p) for i, p in enumerate(self.parents)}
@@ -52,7 +55,8 @@ class Run:
         self.total = max(self.labels, default=-1) + 1
         self._pooled: list = []
         self._claimed: list = []
-        self._nodes: dict[int, list] = {}
+        self._start_refs: list = []
+        self._nodes: dict[int, tuple[list, int]] = {}
         self._run_id = random.getrandbits(63)
 
     def start(self) -> list:
@@ -71,34 +75,38 @@ class Run:
         if isinstance(source, ActorSource):
             if not ray.get(source.handle._pi_claim.remote(self._run_id)):
                 raise ShardBusy(self.labels[index], self.total)
-            self._claimed.append(source.handle)
-            source.handle._pi_start.remote(None, list(shard.operators))
+            self._claimed.append((source.handle, self._run_id))
+            self._start_refs.append(source.handle._pi_start.remote(None, list(shard.operators), self._run_id))
             return source.handle
         if isinstance(source, PartitionSource):
             node = source.node
-            parents = self._parents(node)
+            parents, parents_run_id = self._parents(node)
             source = PartitionFeed(
-                parents, node.num_partitions, source.index, frozenset(wanted[id(node)])
+                parents,
+                node.num_partitions,
+                source.index,
+                frozenset(wanted[id(node)]),
+                parents_run_id,
             )
         handle = POOL.acquire()
         self._pooled.append(handle)
-        handle._pi_start.remote(source, list(shard.operators))
+        self._start_refs.append(handle._pi_start.remote(source, list(shard.operators), self._run_id))
         return handle
 
-    def _parents(self, node: RepartitionNode) -> list:
+    def _parents(self, node: RepartitionNode) -> tuple[list, int]:
+        """The started parent workers of ``node`` (once per run) and their run id."""
         if id(node) not in self._nodes:
-            parent_shards = node.parent._shards
-            self._nodes[id(node)] = Run.start_nested(self, parent_shards)
+            nested = Run(node.parent._shards)
+            try:
+                handles = nested.start()
+                # Partition workers call the parents from their own processes,
+                # so the parents must have started before the first such call.
+                ray.get(nested._start_refs)
+            finally:
+                self._pooled.extend(nested._pooled)
+                self._claimed.extend(nested._claimed)
+            self._nodes[id(node)] = (handles, nested._run_id)
         return self._nodes[id(node)]
-
-    @staticmethod
-    def start_nested(run: Run, shards) -> list:
-        nested = Run(shards)
-        try:
-            return nested.start()
-        finally:
-            run._pooled.extend(nested._pooled)
-            run._claimed.extend(nested._claimed)
 
     def release(self, error: BaseException | None = None) -> None:
         """Give the run's pooled workers back; kill them if the run failed for
@@ -108,8 +116,8 @@ class Run:
         for handle in pooled:
             POOL.release(handle, healthy)
         claimed, self._claimed = self._claimed, []
-        for handle in claimed:
+        for handle, run_id in claimed:
             try:
-                handle._pi_unclaim.remote(self._run_id)
+                handle._pi_unclaim.remote(run_id)
             except Exception:  # the user's actor is gone; nothing to give back
                 pass

@@ -9,7 +9,7 @@ Protocol (driver -> worker), all plain values:
   is the explicit ``ended`` flag, never a ``StopIteration`` crossing the actor
   boundary. With ``batch_ms == 0`` it returns at most ``max_items`` items;
   with ``batch_ms > 0`` the items produced within ``batch_ms`` (GATH-4).
-* ``_pi_slice(step, start, max_items, wanted)`` serves partition ``start`` of a
+* ``_pi_slice(step, start, max_items, wanted, run_id)`` serves partition ``start`` of a
   ``repartition(step)`` of this shard (SHARD-10); items bound for partitions
   not in ``wanted`` (not read by this run) are dropped instead of buffered.
 * ``_pi_reset()`` drops all run state, so a pooled worker carries nothing into
@@ -62,9 +62,11 @@ class ParallelIteratorWorker:
         self._ended = False
         self._slices: dict[int, deque] = {}
         self._position = 0
+        self._run_id: int | None = None
 
-    def _pi_start(self, source: Any, operators: list) -> None:
+    def _pi_start(self, source: Any, operators: list, run_id: int | None = None) -> None:
         self._pi_reset()
+        self._run_id = run_id
         try:
             if source is None:
                 generator, repeat = self._own_source
@@ -118,9 +120,13 @@ class ParallelIteratorWorker:
         return items, False
 
     def _pi_slice(
-        self, step: int, start: int, max_items: int, wanted: frozenset
+        self, step: int, start: int, max_items: int, wanted: frozenset, run_id: int | None = None
     ) -> tuple[list, bool]:
-        """Items of this shard at positions ``p % step == start``."""
+        """Items of this shard at positions ``p % step == start``. A request
+        from an earlier run (a partition worker still draining after its run
+        was abandoned) gets end of stream, never this run's items."""
+        if run_id != self._run_id:
+            return [], True
         mine = self._slices.setdefault(start, deque())
         deadline = time.perf_counter() + _BATCH_TIME_BUDGET_S
         while len(mine) < max_items and not self._ended and self._error is None:
