@@ -13,7 +13,7 @@ _lock = threading.Lock()
 
 def ensure_ray() -> None:
     """Use the Ray that is running (or the cluster at ``RAY_ADDRESS``); else
-    start a private local one: dashboard off, loopback only, quiet logs."""
+    start a private local one: dashboard off, quiet logs."""
     if ray.is_initialized():
         return
     with _lock:
@@ -22,8 +22,6 @@ def ensure_ray() -> None:
         if os.environ.get("RAY_ADDRESS"):
             ray.init(logging_level=logging.ERROR)
         else:
-            ray.init(
-                include_dashboard=False,
-                logging_level=logging.ERROR,
-                _node_ip_address="127.0.0.1",
-            )
+            # Ray 2.60 has no loopback-only setting: it resolves 127.0.0.1 to
+            # the external address and binds gRPC on all interfaces (LIFE-6).
+            ray.init(include_dashboard=False, logging_level=logging.ERROR)

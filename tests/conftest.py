@@ -24,7 +24,7 @@ def ray_session():
 
     started = False
     if not ray.is_initialized():
-        ray.init(include_dashboard=False, logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
+        ray.init(include_dashboard=False, logging_level=logging.ERROR)
         started = True
     yield ray
     if started:
