@@ -49,3 +49,15 @@ def conformance(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def cluster(session: nox.Session) -> None:
+    """The cluster tests and the conformance suite (reference backend) against a
+    two-node Ray cluster on this machine, started and stopped around the run."""
+    _install(session, "test")
+    env = {"HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci")}
+    session.run(
+        "python", "tools/cluster.py", "tests/test_cluster.py", "conformance",
+        "--backend=reference", *session.posargs, env=env,
+    )

@@ -68,7 +68,11 @@ class Run:
                 node = shard.source.node
                 nodes[id(node)] = node
                 wanted[id(node)].add(shard.source.index)
-        return [self._start_shard(i, shard, wanted) for i, shard in enumerate(self.shards)]
+        handles = [self._start_shard(i, shard, wanted) for i, shard in enumerate(self.shards)]
+        # A start that failed (say, a transform that cannot be unpickled in the
+        # worker) is reported now, with its own type, not as a later symptom.
+        ray.get(self._start_refs)
+        return handles
 
     def _start_shard(self, index: int, shard, wanted) -> object:
         source = shard.source
@@ -98,10 +102,9 @@ class Run:
         if id(node) not in self._nodes:
             nested = Run(node.parent._shards)
             try:
+                # Partition workers call the parents from their own processes;
+                # start() returns once the parents have started.
                 handles = nested.start()
-                # Partition workers call the parents from their own processes,
-                # so the parents must have started before the first such call.
-                ray.get(nested._start_refs)
             finally:
                 self._pooled.extend(nested._pooled)
                 self._claimed.extend(nested._claimed)

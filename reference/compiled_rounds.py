@@ -1,0 +1,324 @@
+"""Lock-step ``gather_sync`` rounds, fast (GATH-1, GATH-2, ORD-3, ORD-4, LAZY-4).
+
+:class:`LockstepRounds` yields one list per round: one item from every active
+shard, in shard order. It has two ways of asking for a round:
+
+* **plain calls** -- one ``_pi_next(1, 0)`` actor call per active shard. Every
+  run starts like this, so a short run or the time to the first item never
+  pays for the compiled graph.
+* **a Ray compiled graph** -- after ``COMPILE_AFTER_ROUNDS`` plain rounds the
+  run compiles one graph over its workers (``ray.dag``), whose ``execute`` asks
+  every shard for one item over shared-memory channels: several times cheaper
+  per round than actor calls. If compiling fails for any reason (unsupported
+  setting, a consumer where compiled graphs do not work, ...) the run stays on
+  plain calls. Runs over ``from_actors`` shards never compile: those actors are
+  the user's, and a compiled graph would take over their execution loop.
+
+Both ways **pipeline** as far as LAZY-4 allows: a shard's next item is asked
+for as soon as its previous one is *delivered* (the consumer's ``next()``
+returned it), never earlier. Plain calls do this per shard; the compiled graph
+asks all shards at once, so it asks for round ``k + 1`` when the last item of
+round ``k`` is delivered. A round is handed out as a :class:`Round` (a
+``list``) that reports each item's delivery as it is iterated, which is how
+``gather_sync`` (which flattens the rounds) tells us an item was delivered; a
+``batch_across_shards`` consumer that never iterates its lists simply gets no
+pipelining, and its next round is asked for at its next ``next()``.
+
+Values cross the compiled graph's channels pickled in-band (one ``bytes`` per
+shard per round). The channel hands out zero-copy views of its buffers, and an
+item that keeps one alive (a NumPy array, say) would otherwise block the graph
+after a few rounds; unpickling a ``bytes`` copies everything out. An answer
+that cannot be pickled is parked on the worker and fetched by a plain call
+after the graph is torn down; so are all further rounds once the run's rounds
+are large (``LARGE_ROUND_BYTES``), where the graph's extra copies cost more
+than the actor calls they save.
+
+The graph is always torn down when the run ends, fails or is closed or
+collected, before the workers go back to the pool (see ``close``). Results
+are waited for without Ray's compiled-graph get timeout (slow user functions
+are not errors). A worker that dies is reported as
+:class:`~reference.errors.ShardWorkerDied` naming its shard; a user error keeps
+its type (``RayTaskError(UserError)`` is an instance of ``UserError``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from collections.abc import Iterator
+
+import ray
+from ray import cloudpickle
+from ray.exceptions import RayTaskError
+
+from .errors import ShardWorkerDied, get_naming_shard
+from .sources import ActorSource
+
+#: Plain rounds before a run compiles its graph (compiling costs 0.1-0.5 s,
+#: about as much as 100-300 plain rounds). Negative: never compile.
+#: Environment variable ``REFERENCE_COMPILE_AFTER_ROUNDS``.
+COMPILE_AFTER_ROUNDS = int(os.environ.get("REFERENCE_COMPILE_AFTER_ROUNDS", "128"))
+
+#: Mean pickled bytes per compiled round above which the run goes back to
+#: plain calls (large items travel faster through the object store).
+LARGE_ROUND_BYTES = 256 * 1024
+
+#: Compiled rounds over which the mean round size is judged.
+_SIZE_PROBE_ROUNDS = 4
+
+_CG_LOGGER = "ray.dag.compiled_dag_node"
+
+
+# -- inside the shard worker (run through ``__ray_call__``) ---------------------
+def _cg_step(worker, max_items: int):
+    """One compiled-graph request: the worker's next answer, pickled in-band;
+    ``None`` when it does not pickle (then it waits in ``_pi_cg_parked``)."""
+    answer = worker._pi_next(max_items, 0)
+    try:
+        return pickle.dumps(answer, protocol=5)
+    except Exception:
+        pass
+    try:
+        return cloudpickle.dumps(answer, protocol=5)
+    except Exception:
+        worker._pi_cg_parked = answer
+        return None
+
+
+def _cg_take_parked(worker):
+    answer = worker._pi_cg_parked
+    del worker._pi_cg_parked
+    return answer
+
+
+def can_compile(shards) -> bool:
+    """Whether a run over ``shards`` may use a compiled graph."""
+    return COMPILE_AFTER_ROUNDS >= 0 and not any(
+        isinstance(shard.source, ActorSource) for shard in shards
+    )
+
+
+class _Quiet(logging.Filter):
+    def filter(self, record):  # compiled-graph lifecycle chatter
+        return False
+
+
+class Round(list):
+    """One round's items. Iterating it reports each item's delivery to the
+    run, which may then ask that shard for its next item (LAZY-4). Pickles and
+    copies as a plain ``list``."""
+
+    __slots__ = ("_owner", "_number")
+
+    def __iter__(self) -> Iterator:
+        owner = self._owner
+        if owner is None:
+            return list.__iter__(self)
+        return self._reporting(owner)
+
+    def _reporting(self, owner) -> Iterator:
+        number = self._number
+        for index, item in enumerate(list.__iter__(self)):
+            owner._delivered(number, index)
+            yield item
+
+    def __reduce__(self):
+        return (list, (list(list.__iter__(self)),))
+
+
+class LockstepRounds:
+    """The rounds of one run over started workers ``handles`` (one per shard)."""
+
+    def __init__(self, handles: list, compilable: bool):
+        self.handles = list(handles)
+        self.num_shards = len(self.handles)
+        self.active = list(range(self.num_shards))
+        self.compilable = compilable and COMPILE_AFTER_ROUNDS >= 0
+        self.compile_after = COMPILE_AFTER_ROUNDS
+        self.rounds_done = 0
+        # plain mode: shard -> ref of its already-requested next answer
+        self.pending: dict[int, object] = {}
+        # compiled mode
+        self.graph = None
+        self.graph_next = None  # refs of the already-submitted next round
+        self.graph_rounds = 0
+        self.graph_bytes = 0
+        # pipelining of the round being delivered
+        self.number = 0
+        self.delivered_order: list[int] = []  # shard of each item of the round
+        self.next_index = 0
+        self.pipeline = True
+        self.broken = False  # a teardown failed: the workers are not reusable
+
+    # -- iteration ----------------------------------------------------------
+    def __iter__(self) -> Iterator[list]:
+        while self.active:
+            self._maybe_switch()
+            if self.graph is not None:
+                answers = self._graph_round()
+            else:
+                answers = self._plain_round()
+            self.rounds_done += 1
+            items: list = []
+            still_active = []
+            for shard, (got, ended) in zip(self.active, answers, strict=True):
+                if not ended:
+                    items.extend(got)
+                    still_active.append(shard)
+            self.active = still_active
+            if items:
+                yield self._round(items)
+
+    def _round(self, items: list) -> Round:
+        self.number += 1
+        self.delivered_order = self.active
+        self.next_index = 0
+        round_ = Round(items)
+        round_._owner = self
+        round_._number = self.number
+        return round_
+
+    def _delivered(self, number: int, index: int) -> None:
+        """Item ``index`` of round ``number`` is being delivered."""
+        if number != self.number or index != self.next_index:
+            return
+        self.next_index += 1
+        if not self.pipeline or self.broken:
+            return
+        try:
+            if self.graph is not None:
+                if self.next_index == len(self.delivered_order) and self.graph_next is None:
+                    self.graph_next = self.graph.execute(1)
+            else:
+                shard = self.delivered_order[index]
+                if shard not in self.pending:
+                    self.pending[shard] = self.handles[shard]._pi_next.remote(1, 0)
+        except Exception:
+            # Early requests are an optimisation; the next round asks again.
+            self.pipeline = False
+
+    # -- plain calls ----------------------------------------------------------
+    def _plain_round(self) -> list:
+        refs = []
+        for shard in self.active:
+            ref = self.pending.pop(shard, None)
+            if ref is None:
+                ref = self.handles[shard]._pi_next.remote(1, 0)
+            refs.append(ref)
+        return get_naming_shard(refs, self.active, self.num_shards)
+
+    # -- compiled graph ---------------------------------------------------------
+    def _maybe_switch(self) -> None:
+        """Decide, before a round is asked for, whether the round after it is
+        asked early by plain calls, and compile when the time has come."""
+        if self.graph is None and self.compilable:
+            if self.rounds_done >= self.compile_after and not self.pending:
+                self._compile()
+            # The round before compiling asks nothing early (plain requests
+            # in flight would be answered after the graph takes over).
+            self.pipeline = self.rounds_done + 1 < self.compile_after
+        elif self.graph is None:
+            self.pipeline = True
+
+    def _compile(self) -> None:
+        self.compilable = False  # one attempt per run
+        from ray.dag import InputNode, MultiOutputNode
+
+        quiet = _Quiet()
+        logging.getLogger(_CG_LOGGER).addFilter(quiet)
+        graph = None
+        try:
+            with InputNode() as inp:
+                dag = MultiOutputNode([h.__ray_call__.bind(_cg_step, inp) for h in self.handles])
+            graph = dag.experimental_compile()
+        except Exception:
+            if graph is not None:
+                self._teardown(graph)
+            # Not supported here: go on with plain calls, after checking the
+            # workers still answer them.
+            get_naming_shard(
+                [h.__ray_ready__.remote() for h in self.handles],
+                list(range(self.num_shards)),
+                self.num_shards,
+            )
+            return
+        finally:
+            logging.getLogger(_CG_LOGGER).removeFilter(quiet)
+        self.graph = graph
+        self.graph_next = None
+        self.graph_rounds = 0
+        self.graph_bytes = 0
+
+    def _graph_round(self) -> list:
+        refs, self.graph_next = self.graph_next, None
+        try:
+            if refs is None:
+                refs = self.graph.execute(1)
+            # -1: no timeout. Slow user functions are not errors, and a dead
+            # worker ends the wait with an error of its own.
+            blobs = [ref.get(timeout=-1) for ref in refs]
+        except RayTaskError:
+            raise
+        except ray.exceptions.RayError as exc:
+            self._diagnose(exc)
+            raise
+        answers = []
+        parked = []
+        size = 0
+        for shard, blob in enumerate(blobs):
+            if blob is None:
+                parked.append(shard)
+                answers.append(None)
+            else:
+                size += len(blob)
+                answers.append(pickle.loads(blob))
+        self.graph_rounds += 1
+        self.graph_bytes += size
+        large = (
+            self.graph_rounds >= _SIZE_PROBE_ROUNDS
+            and self.graph_bytes > LARGE_ROUND_BYTES * self.graph_rounds
+        )
+        if parked or large:
+            # Back to plain calls for the rest of the run.
+            self.close()
+            for shard in parked:
+                answers[shard] = ray.get(self.handles[shard].__ray_call__.remote(_cg_take_parked))
+        # The graph asks every worker, ended shards too (they answer
+        # ``([], True)`` without pulling); keep the active ones' answers.
+        return [answers[shard] for shard in self.active]
+
+    def _diagnose(self, exc: BaseException) -> None:
+        """The graph failed for a reason other than a user error: tear it
+        down and name a dead worker's shard if there is one."""
+        self.close()
+        self.broken = True
+        get_naming_shard(
+            [h.__ray_ready__.remote() for h in self.handles],
+            list(range(self.num_shards)),
+            self.num_shards,
+        )
+
+    def _teardown(self, graph) -> bool:
+        quiet = _Quiet()
+        logger = logging.getLogger(_CG_LOGGER)
+        logger.addFilter(quiet)
+        try:
+            graph.teardown()
+            return True
+        except Exception:
+            return False
+        finally:
+            logger.removeFilter(quiet)
+
+    def close(self) -> bool:
+        """Tear the compiled graph down (idempotent). Returns False if that
+        failed, in which case the workers must not be reused."""
+        graph, self.graph, self.graph_next = self.graph, None, None
+        self.pipeline = True
+        if graph is None:
+            return not self.broken
+        ok = self._teardown(graph)
+        if not ok:
+            self.broken = True
+        return ok
