@@ -10,6 +10,7 @@ from .gather import ASYNC_BATCH_LIMIT
 from .local import LocalIterator
 from .metrics import MetricsContext, SharedMetrics
 from .plan import ParallelIterator
+from .pool import MAX_IDLE_WORKERS
 from .worker import ParallelIteratorWorker
 
 __all__ = [
@@ -31,3 +32,4 @@ conformance_capabilities = frozenset(
     {"from_actors", "max_concurrency", "metrics", "zip_with_source_actor", "ray"}
 )
 conformance_async_batch_limit = ASYNC_BATCH_LIMIT
+conformance_idle_pool_limit = MAX_IDLE_WORKERS

@@ -8,6 +8,7 @@ transformed iterator. Operators are pulled lazily, one item at a time, so
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -61,18 +62,24 @@ class ConcurrentForEach(Operator):
         self.resources = resources or {}
 
     def __call__(self, it):
-        remote_fn = ray.remote(self.fn)
-        if self.resources:
-            remote_fn = remote_fn.options(**self.resources)
+        call = _call_remotely.options(**self.resources) if self.resources else _call_remotely
+        fn_ref = ray.put(self.fn)  # shipped once, not with every item
         in_flight: list = []
         for x in it:
             if self.max_concurrency and len(in_flight) >= self.max_concurrency:
                 done, in_flight = ray.wait(in_flight, num_returns=1)
                 yield from ray.get(done)
-            in_flight.append(remote_fn.remote(x))
+            in_flight.append(call.remote(fn_ref, x))
         while in_flight:
             done, in_flight = ray.wait(in_flight, num_returns=1)
             yield from ray.get(done)
+
+
+@ray.remote
+def _call_remotely(fn, x):
+    # A task around the call, so any callable works (functions, lambdas,
+    # callable objects), not only what ``ray.remote`` accepts.
+    return fn(x)
 
 
 class Filter(Operator):
@@ -136,6 +143,16 @@ class Shuffle(Operator):
                 yield buf.pop(rng.randint(0, len(buf) - 1))
         while buf:
             yield buf.pop(rng.randint(0, len(buf) - 1))
+
+
+def snapshot(fn):
+    """``fn`` as it is now (SHARD-6): a deep copy of a callable object, so
+    changing the object after the transform was added changes nothing. Plain
+    functions and objects that cannot be copied are kept as they are."""
+    try:
+        return copy.deepcopy(fn)
+    except Exception:
+        return fn
 
 
 def apply_all(it: Iterator, operators: Iterable[Callable[[Iterator], Iterator]]) -> Iterator:

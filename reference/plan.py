@@ -17,7 +17,16 @@ from typing import Any, Generic, TypeVar
 from . import _validate as check
 from .gather import ASYNC_BATCH_LIMIT, AsyncBatches, Flattened, SyncRounds
 from .local import LocalIterator
-from .operators import Batch, ConcurrentForEach, Filter, Flatten, ForEach, Shuffle, Transform
+from .operators import (
+    Batch,
+    ConcurrentForEach,
+    Filter,
+    Flatten,
+    ForEach,
+    Shuffle,
+    Transform,
+    snapshot,
+)
 from .sources import PartitionSource, RepartitionNode
 
 T = TypeVar("T")
@@ -57,13 +66,13 @@ class ParallelIterator(Generic[T]):
         return ParallelIterator(shards, self.name + label)
 
     def transform(self, fn: Callable[[Iterable[T]], Iterable[U]]) -> ParallelIterator[U]:
-        op = Transform(check.check_callable("fn", fn))
+        op = Transform(snapshot(check.check_callable("fn", fn)))
         return self._with(op, op.label)
 
     def for_each(
         self, fn: Callable[[T], U], max_concurrency: int = 1, resources: dict | None = None
     ) -> ParallelIterator[U]:
-        check.check_callable("fn", fn)
+        fn = snapshot(check.check_callable("fn", fn))
         check.check_int("max_concurrency", max_concurrency, minimum=0)
         check.check_resources("resources", resources)
         if max_concurrency == 1:
@@ -73,7 +82,7 @@ class ParallelIterator(Generic[T]):
         return self._with(op, op.label)
 
     def filter(self, fn: Callable[[T], bool]) -> ParallelIterator[T]:
-        op = Filter(check.check_callable("fn", fn))
+        op = Filter(snapshot(check.check_callable("fn", fn)))
         return self._with(op, op.label)
 
     def batch(self, n: int) -> ParallelIterator[list[T]]:

@@ -4,8 +4,9 @@ Starting an actor costs a new process (most of a second); a call to a running
 one costs milliseconds. Runs therefore take workers from a small idle pool and
 give them back reset when they end. The pool never holds more than
 ``MAX_IDLE_WORKERS`` workers (environment variable
-``REFERENCE_MAX_IDLE_WORKERS``, default 8); extra workers are killed. A worker
-whose run failed for any reason other than a user error is killed, not reused.
+``REFERENCE_MAX_IDLE_WORKERS``, default 8); extra workers are killed. The
+workers of a run that failed for any reason are killed, not reused: one of
+them may be dead or stuck.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class WorkerPool:
                 self._session = session
             if self._idle:
                 return self._idle.pop()
-        return _WorkerActor.options(num_cpus=0, scheduling_strategy="SPREAD").remote()
+        return _WorkerActor.options(num_cpus=0, scheduling_strategy="SPREAD").remote(None, False)
 
     def release(self, handle, healthy: bool) -> None:
         """Reset and keep ``handle`` for reuse, or kill it."""

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import ray
 
-from .errors import ShardBusy, is_user_error
+from .errors import ShardBusy
 from .pool import POOL
 from .sources import ActorSource, PartitionSource, RepartitionNode
 
@@ -112,9 +112,9 @@ class Run:
         return self._nodes[id(node)]
 
     def release(self, error: BaseException | None = None) -> None:
-        """Give the run's pooled workers back; kill them if the run failed for
-        any reason but a user error (they may be dead or stuck)."""
-        healthy = error is None or is_user_error(error) or isinstance(error, ShardBusy)
+        """Give the run's pooled workers back; kill them if the run failed
+        (one may be dead, or stuck in user code)."""
+        healthy = error is None or isinstance(error, ShardBusy)
         pooled, self._pooled = self._pooled, []
         for handle in pooled:
             POOL.release(handle, healthy)

@@ -40,7 +40,7 @@ class ParallelIteratorWorker:
     """Actor body for one shard. Subclass it and wrap with ``ray.remote`` to
     serve your own items through ``from_actors`` (SRC-4)."""
 
-    def __init__(self, item_generator: Any = None, repeat: bool = False):
+    def __init__(self, item_generator: Any, repeat: bool):
         self._own_source = (item_generator, repeat)
         self._owner: int | None = None
         self._pi_reset()

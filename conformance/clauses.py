@@ -1,0 +1,91 @@
+"""The clause index, parsed straight from ``spec/SPEC.md``.
+
+A clause is a paragraph that starts with ``**ID** (LEVEL) **Title.**`` where LEVEL is
+``MUST``, ``SHOULD``, ``MAY`` or ``WITHDRAWN`` (SPEC preamble).  The chapter is the
+nearest preceding ``## N. Title`` heading.  The spec file is the only source of truth:
+nothing here is hard-coded.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "spec" / "SPEC.md"
+
+_CLAUSE_RE = re.compile(
+    r"^\*\*(?P<id>[A-Z]+-\d+)\*\* \((?P<level>MUST|SHOULD|MAY|WITHDRAWN)\) \*\*(?P<title>.+?)\*\*"
+)
+_CHAPTER_RE = re.compile(r"^## (?P<chapter>\d+\.\s.*\S)\s*$")
+_VERSION_RE = re.compile(r"^Spec version: \*\*(?P<version>[^*]+)\*\*", re.MULTILINE)
+
+LEVELS = ("MUST", "SHOULD", "MAY", "WITHDRAWN")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One normative clause of the spec."""
+
+    id: str
+    level: str
+    title: str
+    chapter: str
+
+
+def parse(text: str) -> dict[str, Clause]:
+    """Return ``{clause id: Clause}`` for every clause paragraph in ``text``.
+
+    Raises ``ValueError`` on a duplicated ID (IDs are never reused, SPEC preamble).
+    """
+    clauses: dict[str, Clause] = {}
+    chapter = ""
+    previous_blank = True
+    for line in text.splitlines():
+        heading = _CHAPTER_RE.match(line)
+        if heading:
+            chapter = heading.group("chapter")
+        match = _CLAUSE_RE.match(line) if previous_blank else None
+        if match:
+            cid = match.group("id")
+            if cid in clauses:
+                raise ValueError(f"duplicate clause id {cid} in the spec")
+            title = match.group("title").strip().rstrip(".")
+            clauses[cid] = Clause(cid, match.group("level"), title, chapter)
+        previous_blank = not line.strip()
+    return clauses
+
+
+def parse_version(text: str) -> str | None:
+    """Return the spec version from the ``Spec version: **x.y.z**`` header line."""
+    match = _VERSION_RE.search(text)
+    return match.group("version").strip() if match else None
+
+
+@functools.cache
+def index(path: Path = SPEC_PATH) -> dict[str, Clause]:
+    """The clause index of the spec at ``path`` (cached)."""
+    return parse(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def spec_version(path: Path = SPEC_PATH) -> str | None:
+    """The version of the spec at ``path`` (cached)."""
+    return parse_version(path.read_text(encoding="utf-8"))
+
+
+def must_clauses(path: Path = SPEC_PATH) -> set[str]:
+    """IDs of every MUST clause."""
+    return {cid for cid, c in index(path).items() if c.level == "MUST"}
+
+
+def clause_sort_key(cid: str) -> tuple[int, str, int]:
+    """Sort clause IDs in spec order (chapter order of first appearance, then number)."""
+    ids = list(index())
+    prefix, _, num = cid.rpartition("-")
+    try:
+        pos = ids.index(cid)
+    except ValueError:
+        pos = len(ids)
+    return (pos, prefix, int(num) if num.isdigit() else 0)

@@ -1,0 +1,212 @@
+"""The pytest plugin of the suite: backend selection, clause markers, capabilities,
+known deviations, SHOULD results and Hypothesis profiles.
+
+Loaded by ``conformance/conftest.py``.  Rules it enforces:
+
+* every test cites at least one clause with ``@pytest.mark.clauses("ID", ...)``, and
+  only clauses that exist in SPEC.md (otherwise the test errors at setup);
+* ``@pytest.mark.needs("capability", ...)`` skips a test, with the reason, when the
+  backend does not declare the capability (BACK-4);
+* a test matched by a known deviation (BACK-3) becomes ``xfail(strict=True)``;
+* a test citing only SHOULD clauses that fails is reported as *xfailed* with reason
+  ``SHOULD not met: ...`` and as ``should-fail`` in the clause report: a SHOULD is a
+  recommendation, so missing it is worth a visible warning but must not fail a run
+  that keeps every MUST;
+* Ray is started at most once per session (the ``backend`` session fixture calls the
+  backend's setup hook once), and every test has a pytest-timeout limit (``timeout``
+  in pyproject, 180 s, or a smaller ``@pytest.mark.timeout``).
+
+Hypothesis profiles (``HYPOTHESIS_PROFILE``): ``dev`` (default, quick), ``ci``
+(derandomized, no deadline, modest), ``thorough`` (many examples).  On backends that
+declare ``ray`` every example builds Ray actors, so the example counts are smaller;
+:func:`examples` scales a test's count from the active profile.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from conformance import backend as backend_mod
+from conformance import clauses
+
+BACKEND_KEY = pytest.StashKey[backend_mod.Backend]()
+CLAUSES_KEY = pytest.StashKey[tuple[str, ...]]()
+PROBLEM_KEY = pytest.StashKey[str]()
+SHOULD_KEY = pytest.StashKey[bool]()
+DEVIATION_KEY = pytest.StashKey[str]()
+SHOULD_PREFIX = "SHOULD not met: "
+
+#: (examples on in-process backends, examples on Ray backends) per profile.
+PROFILE_EXAMPLES = {"dev": (40, 4), "ci": (150, 8), "thorough": (1000, 60)}
+_active: dict[str, Any] = {"profile": "dev", "max_examples": 40}
+
+
+def register_profiles(ray_backend: bool) -> str:
+    """Register the three profiles for this backend and load the selected one."""
+    common = dict(
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+        print_blob=True,
+    )
+    for name, (local_n, ray_n) in PROFILE_EXAMPLES.items():
+        extra = {"derandomize": True} if name == "ci" else {}
+        settings.register_profile(name, max_examples=ray_n if ray_backend else local_n, **common, **extra)
+    profile = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+    if profile not in PROFILE_EXAMPLES:
+        raise pytest.UsageError(f"HYPOTHESIS_PROFILE={profile!r}: use one of {sorted(PROFILE_EXAMPLES)}")
+    settings.load_profile(profile)
+    _active.update(profile=profile, max_examples=settings().max_examples)
+    return profile
+
+
+def examples(weight: float = 1.0) -> settings:
+    """``@settings`` with the active profile's example count times ``weight`` (>= 1)."""
+    return settings(max_examples=max(1, round(_active["max_examples"] * weight)))
+
+
+def shard_cap(b: backend_mod.Backend) -> int:
+    """Largest shard count for generated examples: 8, or 4 on Ray backends (every
+    shard costs a worker process there)."""
+    return 4 if b.uses_ray else 8
+
+
+def active_profile() -> str:
+    return str(_active["profile"])
+
+
+# -- options and configuration -------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance")
+    group.addoption(
+        "--backend",
+        default=None,
+        help="backend under test: module or module:attr "
+        f"(env {backend_mod.ENV_VAR}; default {backend_mod.DEFAULT_BACKEND})",
+    )
+    group.addoption(
+        "--conformance-report",
+        default="conformance-report.json",
+        help="path of the JSON clause report (default: conformance-report.json)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    spec = backend_mod.selected_spec(config.getoption("--backend"))
+    try:
+        selected = backend_mod.load(spec)
+    except Exception as exc:  # noqa: BLE001 - report any import problem clearly
+        raise pytest.UsageError(f"cannot load backend {spec!r}: {type(exc).__name__}: {exc}") from exc
+    config.stash[BACKEND_KEY] = selected
+    register_profiles(selected.uses_ray)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    b = config.stash[BACKEND_KEY]
+    return [
+        f"conformance backend: {b.spec} (version {b.version}), capabilities: {sorted(b.capabilities)}, "
+        f"B={b.async_batch_limit}, known deviations: {len(b.deviations)}",
+        f"spec version {clauses.spec_version()}, hypothesis profile {active_profile()} "
+        f"(max_examples={_active['max_examples']})",
+    ]
+
+
+def selected_backend(config: pytest.Config) -> backend_mod.Backend:
+    return config.stash[BACKEND_KEY]
+
+
+# -- collection: clauses, capabilities, deviations -----------------------------------
+
+
+def cited_clauses(item: pytest.Item) -> tuple[str, ...]:
+    ids: list[str] = []
+    for mark in item.iter_markers("clauses"):
+        ids.extend(str(a) for a in mark.args)
+    return tuple(dict.fromkeys(ids))
+
+
+def deviation_for(b: backend_mod.Backend, item: pytest.Item, cited: tuple[str, ...]) -> str | None:
+    name = getattr(item, "originalname", None) or item.name
+    for cid in cited:
+        reason = b.deviations.get(f"{cid}::{name}") or b.deviations.get(cid)
+        if reason is not None:
+            return reason
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    b = config.stash[BACKEND_KEY]
+    index = clauses.index()
+    for item in items:
+        cited = cited_clauses(item)
+        item.stash[CLAUSES_KEY] = cited
+        unknown = [c for c in cited if c not in index]
+        if not cited:
+            item.stash[PROBLEM_KEY] = "test cites no clause: add @pytest.mark.clauses(...)"
+        elif unknown:
+            item.stash[PROBLEM_KEY] = f"test cites unknown clause(s) {unknown}: not in spec/SPEC.md"
+        levels = {index[c].level for c in cited if c in index}
+        item.stash[SHOULD_KEY] = bool(levels) and levels <= {"SHOULD", "MAY"}
+        missing = [c for mark in item.iter_markers("needs") for c in mark.args if c not in b.capabilities]
+        if missing:
+            item.add_marker(
+                pytest.mark.skip(reason=f"backend does not declare capability {', '.join(missing)} (BACK-4)")
+            )
+            continue
+        reason = deviation_for(b, item, cited)
+        if reason is not None:
+            item.stash[DEVIATION_KEY] = reason
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"known deviation {reason}"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    problem = item.stash.get(PROBLEM_KEY, None)
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    rep = yield
+    if (
+        rep.when == "call"
+        and rep.failed
+        and item.stash.get(SHOULD_KEY, False)
+        and DEVIATION_KEY not in item.stash
+        and not hasattr(rep, "wasxfail")
+    ):
+        message = call.excinfo.exconly() if call.excinfo else str(rep.longrepr)
+        rep.outcome = "skipped"
+        rep.wasxfail = SHOULD_PREFIX + message.splitlines()[0][:300]
+    return rep
+
+
+# -- fixtures ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> Iterator[backend_mod.Backend]:
+    """The backend under test, set up once per session (Ray started at most once)."""
+    b = request.config.stash[BACKEND_KEY]
+    b.setup()
+    try:
+        yield b
+    finally:
+        b.teardown()
+
+
+@pytest.fixture(scope="session")
+def api(backend: backend_mod.Backend) -> Any:
+    """The backend's public API object (module or object with the BACK-1 names)."""
+    return backend.api

@@ -1,0 +1,162 @@
+"""SPEC §5 Gathering: GATH-1..8."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import checks, funcs, model, oracle, strategies
+from conformance.plugin import examples
+from conformance.util import clauses, drain, per_tag, tagged_lists
+
+LENGTHS = [3, 0, 5, 1]
+TAGS = ["a", "b", "c", "d"]
+
+
+@pytest.fixture(scope="module")
+def uneven(api: Any) -> Any:
+    """Four shards of lengths 3, 0, 5, 1; items ``(tag, i)`` name their shard."""
+    return api.from_iterators(tagged_lists(TAGS, LENGTHS))
+
+
+def model_uneven() -> Any:
+    return model.from_iterators(tagged_lists(TAGS, LENGTHS))
+
+
+@clauses("GATH-1", "ORD-3")
+def test_gather_sync_is_round_robin(uneven: Any) -> None:
+    it = uneven.gather_sync()
+    assert drain(it) == drain(model_uneven().gather_sync())
+    assert drain(it) == []
+
+
+@clauses("GATH-1", "ORD-3", "SHARD-4")
+@examples(0.5)
+@given(data=st.data())
+def test_gather_sync_matches_the_model(api: Any, data: st.DataObject) -> None:
+    source = data.draw(strategies.sources(10, 4), label="source")
+    got = drain(source.build(api).gather_sync())
+    checks.check_round_robin(got, oracle.expected_shards(source.build(model)))
+
+
+@clauses("GATH-2", "ORD-4")
+def test_batch_across_shards_yields_rounds(uneven: Any) -> None:
+    rounds = drain(uneven.batch_across_shards())
+    assert rounds == [
+        [("a", 0), ("c", 0), ("d", 0)],
+        [("a", 1), ("c", 1)],
+        [("a", 2), ("c", 2)],
+        [("c", 3)],
+        [("c", 4)],
+    ]
+    assert [x for r in rounds for x in r] == drain(uneven.gather_sync())
+    assert drain(uneven.batch_across_shards().flatten()) == drain(uneven.gather_sync())
+
+
+@clauses("GATH-3", "ORD-5")
+@pytest.mark.parametrize(("batch_ms", "num_async"), [(0, 1), (0, 3), (5, 1), (5, 2)])
+def test_gather_async_delivers_every_item_in_shard_order(uneven: Any, batch_ms: int, num_async: int) -> None:
+    got = drain(uneven.gather_async(batch_ms=batch_ms, num_async=num_async))
+    checks.check_merge(got, [s for s in tagged_lists(TAGS, LENGTHS) if s], what="gather_async")
+
+
+@clauses("GATH-4", "ORD-5")
+@pytest.mark.parametrize("batch_ms", [0, 1, 20, 0.5])
+def test_batch_ms_with_a_slow_shard(api: Any, batch_ms: float) -> None:
+    """batch_ms is only a throughput hint: every item still arrives once, per shard
+    in order, also when one shard is much slower than the others."""
+    lists = tagged_lists(["fast", "slow"], [6, 3])
+    pi = api.from_iterators(lists).for_each(_SlowOn("slow", 0.05))
+    got = drain(pi.gather_async(batch_ms=batch_ms, num_async=2))
+    checks.check_merge(got, lists, what=f"gather_async(batch_ms={batch_ms})")
+    assert drain(pi.get_shard(1, batch_ms=batch_ms)) == lists[1]
+
+
+class _SlowOn:
+    def __init__(self, tag: str, seconds: float) -> None:
+        self.tag = tag
+        self.seconds = seconds
+
+    def __call__(self, item: Any) -> Any:
+        if item[0] == self.tag:
+            funcs.Sleep(self.seconds)(item)
+        return item
+
+
+@clauses("GATH-5", "SHARD-5")
+@pytest.mark.parametrize(("batch_ms", "num_async"), [(0, 1), (0, 2), (3, 3)])
+def test_get_shard_yields_exactly_that_shard(uneven: Any, batch_ms: int, num_async: int) -> None:
+    lists = tagged_lists(TAGS, LENGTHS)
+    for i in range(len(TAGS)):
+        it = uneven.get_shard(i, batch_ms=batch_ms, num_async=num_async)
+        assert drain(it) == lists[i]
+
+
+@clauses("GATH-6")
+def test_shards_lists_one_iterator_per_shard(api: Any, uneven: Any) -> None:
+    shards = uneven.shards()
+    assert isinstance(shards, list) and len(shards) == uneven.num_shards() == 4
+    assert all(isinstance(s, api.LocalIterator) for s in shards)
+    assert [drain(s) for s in shards] == [drain(uneven.get_shard(i)) for i in range(4)]
+
+
+@clauses("GATH-7", "SHARD-6")
+def test_sequential_runs_share_no_transform_state(api: Any) -> None:
+    pi = api.from_items([1, 2, 3, 4, 5], num_shards=2).for_each(funcs.CumulativeSum())
+    want = [(1, 1), (2, 2), (4, 3), (6, 4), (9, 5)]
+    assert drain(pi.gather_sync()) == want
+    assert drain(pi.gather_sync()) == want
+    assert drain(pi.get_shard(0)) == [(1, 1), (4, 3), (9, 5)]
+
+
+@clauses("GATH-7")
+def test_interleaved_runs_do_not_consume_each_others_items(api: Any) -> None:
+    pi = api.from_items(list(range(8)), num_shards=2)
+    a, b = pi.gather_sync(), pi.gather_sync()
+    got_a, got_b = [], []
+    for _ in range(8):
+        got_a.append(next(a))
+        got_b.append(next(b))
+    assert got_a == list(range(8)) and got_b == list(range(8))
+
+
+@clauses("GATH-7")
+def test_interleaved_shard_runs_are_independent(api: Any) -> None:
+    pi = api.from_items(list(range(10)), num_shards=1)
+    a, b = pi.get_shard(0), pi.get_shard(0)
+    got_a = [next(a), next(a)]
+    got_b = [next(b), next(b)]
+    got_a += drain(a)
+    got_b += drain(b)
+    assert got_a == list(range(10)) and got_b == list(range(10))
+
+
+@clauses("GATH-8")
+@pytest.mark.parametrize("gather", ["gather_sync", "gather_async", "batch_across_shards"])
+def test_end_of_stream_is_final(uneven: Any, gather: str) -> None:
+    it = getattr(uneven, gather)()
+    items = drain(it)
+    flat = [x for r in items for x in r] if gather == "batch_across_shards" else items
+    assert sorted(flat) == sorted(x for s in tagged_lists(TAGS, LENGTHS) for x in s)
+    for _ in range(3):
+        with pytest.raises(StopIteration):
+            next(it)
+
+
+@clauses("GATH-8", "SHARD-4")
+def test_all_empty_shards_end_at_once(api: Any) -> None:
+    pi = api.from_items([], num_shards=3)
+    assert drain(pi.gather_sync()) == []
+    assert drain(pi.gather_async()) == []
+    assert drain(pi.batch_across_shards()) == []
+    assert [drain(s) for s in pi.shards()] == [[], [], []]
+
+
+@clauses("GATH-8")
+def test_a_run_does_not_end_early_with_a_slow_shard(api: Any) -> None:
+    lists = tagged_lists(["x", "y"], [1, 4])
+    pi = api.from_iterators(lists).for_each(_SlowOn("y", 0.05))
+    assert per_tag(drain(pi.gather_async())) == {"x": lists[0], "y": lists[1]}

@@ -1,0 +1,270 @@
+"""SPEC §7 Laziness and bounded read-ahead: LAZY-1..8.
+
+User code may run in other processes, so calls and pulls are observed with file
+probes (:mod:`conformance.probes`): a counter is a file that grows one byte per event.
+"Produced" is measured by a counting identity ``for_each`` as the shard's last
+transform, per shard (items carry their shard's tag).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from conformance import funcs, probes
+from conformance.util import clauses, collect_garbage, drain, tagged_lists
+
+SETTLE = 0.2  # seconds given to background work before re-checking a bound
+
+
+def counted(counter: probes.Counter, fn: Any = None) -> probes.CountCalls:
+    return probes.CountCalls(counter, fn)
+
+
+@clauses("LAZY-1")
+def test_building_calls_no_user_code(api: Any, tmp_path: Any) -> None:
+    """Sources, parallel and local transforms, union, select_shards, repartition,
+    gathers, shards(), get_shard() and duplicate() call no user code."""
+    c = probes.Counter(tmp_path, "calls")
+    base = api.from_items(list(range(6)), num_shards=2)
+    pi = (
+        base.for_each(counted(c))
+        .filter(counted(c, bool))
+        .combine(counted(c, lambda x: [x]))
+        .transform(counted(c, lambda it: it))
+        .batch(2)
+        .flatten()
+        .local_shuffle(2, seed=1)
+    )
+    other = api.from_range(4, num_shards=1).for_each(counted(c))
+    u = pi.union(other)
+    parts = [pi.select_shards([1]), pi.repartition(3), u.repartition(2).for_each(counted(c))]
+    locals_ = [
+        u.gather_sync(),
+        u.gather_async(),
+        u.batch_across_shards(),
+        u.get_shard(2),
+        *u.shards(),
+        parts[0].gather_sync(),
+        parts[1].gather_async(num_async=2),
+    ]
+    chained = [
+        it.for_each(counted(c))
+        .filter(counted(c, bool))
+        .transform(counted(c, lambda it: it))
+        .combine(counted(c, lambda x: [x]))
+        for it in locals_
+    ]
+    copies = chained[0].duplicate(2)
+    unions = chained[1].union(chained[2], deterministic=True)
+    assert c.value() == 0, f"{c.value()} calls of user code while building"
+    del copies, unions, parts
+
+
+@clauses("LAZY-1")
+def test_building_with_user_sources_calls_no_user_code(api: Any, tmp_path: Any) -> None:
+    """Source callables and user iterables (their ``__iter__``) are not called while
+    building, including repartition and gathers."""
+    calls = probes.Counter(tmp_path, "calls")
+    pulls = probes.Counter(tmp_path, "pulls")
+    pi = api.from_iterators(
+        [probes.CountingSource([1, 2], pulls, calls), probes.CountingIterable([3, 4], calls)]
+    )
+    re = pi.for_each(funcs.identity).repartition(2)
+    its = [pi.gather_sync(), re.gather_sync(), re.get_shard(0), pi.gather_async()]
+    assert (calls.value(), pulls.value()) == (0, 0), "user source code ran while building"
+    assert sorted(drain(its[1])) == [1, 2, 3, 4]
+
+
+@pytest.fixture(scope="module")
+def four(api: Any) -> Any:
+    return api.from_items([1, 2, 3, 4], num_shards=2)
+
+
+@pytest.fixture(scope="module")
+def uneven(api: Any) -> Any:
+    return api.from_iterators(tagged_lists(["a", "b", "c"], [6, 2, 4]))
+
+
+@pytest.fixture(scope="module")
+def twelve(api: Any) -> Any:
+    return api.from_iterators(tagged_lists(["a", "b"], [12, 12]))
+
+
+@clauses("LAZY-2")
+@pytest.mark.parametrize(
+    "gather", ["gather_sync", "gather_async", "batch_across_shards", "get_shard", "take"]
+)
+def test_no_user_code_runs_before_the_first_next(four: Any, tmp_path: Any, gather: str) -> None:
+    c = probes.Counter(tmp_path, "calls")
+    pi = four.for_each(counted(c))
+    if gather == "take":
+        assert c.value() == 0
+        assert pi.take(2) == [1, 2]
+        assert c.value() >= 2
+        return
+    it = pi.get_shard(1) if gather == "get_shard" else getattr(pi, gather)()
+    it = it.for_each(counted(c))
+    time.sleep(SETTLE)
+    assert c.value() == 0, "user code ran before the first next()"
+    next(it)
+    assert c.value() >= 2
+
+
+def _needed(outputs: int, every: int) -> int:
+    """Pulls needed to produce ``outputs`` items through filter(x % every == 0)."""
+    return 0 if outputs == 0 else every * (outputs - 1) + 1
+
+
+@clauses("LAZY-3")
+@pytest.mark.parametrize("gather", ["gather_sync", "get_shard"])
+def test_pulls_are_demand_driven(backend: Any, api: Any, tmp_path: Any, gather: str) -> None:
+    """Through filter(x % 3 == 0), after k deliveries a shard has pulled no more than
+    needed for the items it may have been asked for (k + 1 under gather_sync, LAZY-4;
+    k + 2B - 1 under get_shard with num_async=1, LAZY-5)."""
+    pulls = probes.Counter(tmp_path, "pulls")
+    pi = api.from_iterators([probes.CountingSource(range(60), pulls)]).filter(_multiple_of_3)
+    it = pi.gather_sync() if gather == "gather_sync" else pi.get_shard(0, num_async=1)
+    slack = 1 if gather == "gather_sync" else 2 * backend.async_batch_limit - 1
+    for k in range(1, 6):
+        assert next(it) == 3 * (k - 1)
+        if k in (1, 5):
+            time.sleep(SETTLE)
+        assert pulls.value() <= _needed(k + slack, 3), f"{pulls.value()} pulls after {k} items"
+
+
+def _multiple_of_3(x: int) -> bool:
+    return x % 3 == 0
+
+
+def _check_bound(
+    produced: probes.Counters, delivered: dict[str, int], tags: list[str], slack: int, when: str
+) -> None:
+    for t in tags:
+        p, d = produced[t].value(), delivered.get(t, 0)
+        assert p <= d + slack, f"shard {t}: produced {p} > delivered {d} + {slack} ({when})"
+
+
+@clauses("LAZY-4")
+@pytest.mark.parametrize("gather", ["gather_sync", "batch_across_shards"])
+def test_gather_sync_reads_ahead_at_most_one_round(uneven: Any, tmp_path: Any, gather: str) -> None:
+    tags = ["a", "b", "c"]
+    produced = probes.Counters(tmp_path)
+    pi = uneven.for_each(probes.CountPerShard(produced))
+    it = getattr(pi, gather)()
+    delivered: dict[str, int] = {}
+    for step in range(12):
+        try:
+            got = next(it)
+        except StopIteration:
+            break
+        for item in got if gather == "batch_across_shards" else [got]:
+            delivered[item[0]] = delivered.get(item[0], 0) + 1
+        if step in (0, 3):
+            time.sleep(SETTLE)
+        _check_bound(produced, delivered, tags, 1, f"after {step + 1} next() calls")
+    assert delivered == {"a": 6, "b": 2, "c": 4}
+
+
+@clauses("LAZY-5")
+@pytest.mark.parametrize("num_async", [1, 2, 3])
+@pytest.mark.parametrize("gather", ["gather_async", "get_shard"])
+def test_async_read_ahead_is_bounded(
+    backend: Any, twelve: Any, tmp_path: Any, num_async: int, gather: str
+) -> None:
+    tags = ["a", "b"]
+    produced = probes.Counters(tmp_path)
+    pi = twelve.for_each(probes.CountPerShard(produced))
+    if gather == "gather_async":
+        it, read = pi.gather_async(batch_ms=0, num_async=num_async), tags
+    else:
+        it, read = pi.get_shard(1, batch_ms=0, num_async=num_async), ["b"]
+    slack = (num_async + 1) * backend.async_batch_limit - 1
+    delivered: dict[str, int] = {}
+    for step in range(6):
+        item = next(it)
+        delivered[item[0]] = delivered.get(item[0], 0) + 1
+        if step in (0, 4):
+            time.sleep(SETTLE)
+        _check_bound(produced, delivered, read, slack, f"after {step + 1} next() calls")
+    if gather == "get_shard":
+        assert produced["a"].value() == 0, "get_shard(1) ran shard 0"
+
+
+@clauses("LAZY-6")
+@pytest.mark.parametrize("gather", ["gather_sync", "gather_async"])
+def test_infinite_sources_work_with_take(backend: Any, api: Any, tmp_path: Any, gather: str) -> None:
+    """take(n) on unbounded sources returns, having produced a bounded number of items
+    per shard (at most the read-ahead of LAZY-4 / LAZY-5 beyond what was taken)."""
+    counters = probes.Counters(tmp_path)
+    pi = api.from_iterators([probes.CountingCount("a", counters["a"]), funcs.Count()])
+    it = pi.gather_sync() if gather == "gather_sync" else pi.gather_async(num_async=2)
+    got = it.take(7)
+    assert len(got) == 7
+    if gather == "gather_sync":
+        assert got == [("a", 0), 0, ("a", 1), 1, ("a", 2), 2, ("a", 3)]
+    tagged = [x for x in got if isinstance(x, tuple)]
+    assert tagged == [("a", i) for i in range(len(tagged))]
+    time.sleep(SETTLE)
+    bound = 7 + (1 if gather == "gather_sync" else 3 * backend.async_batch_limit)
+    assert counters["a"].value() <= bound, "unbounded production for a bounded take"
+
+
+@clauses("LAZY-6", "SRC-6")
+def test_repeating_sources_work_with_take(api: Any) -> None:
+    assert api.from_range(3, num_shards=1, repeat=True).take(8) == [0, 1, 2, 0, 1, 2, 0, 1]
+    got = api.from_items(["x", "y"], num_shards=2, repeat=True).gather_async().take(6)
+    assert len(got) == 6 and set(got) <= {"x", "y"}
+
+
+@clauses("LAZY-7", "LIFE-1")
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("gather", ["gather_sync", "gather_async", "get_shard"])
+def test_abandoning_an_iterator_stops_its_pulls(backend: Any, api: Any, tmp_path: Any, gather: str) -> None:
+    counters = probes.Counters(tmp_path)
+    pi = api.from_iterators([probes.CountingCount(t, counters[t]) for t in ("a", "b")])
+    if gather == "gather_sync":
+        it = pi.gather_sync()
+    elif gather == "gather_async":
+        it = pi.gather_async(num_async=3)
+    else:
+        it = pi.get_shard(0, num_async=3)
+    for _ in range(3):
+        next(it)
+    del it
+    collect_garbage()
+    value, settled = probes.wait_until_stable(counters.total, settle=0.5, deadline=5.0)
+    assert settled, f"still pulling 5 s after the iterator was dropped ({value} pulls)"
+    time.sleep(1.0)
+    assert counters.total() == value, "pulling resumed after it had stopped"
+    assert value <= 3 + 2 * 4 * backend.async_batch_limit, f"{value} pulls for 3 items taken"
+
+
+@clauses("LAZY-8")
+def test_building_starts_no_processes(api: Any) -> None:
+    """SHOULD: building (without next()) starts no process.  Measured as new
+    descendant processes of this test process (a Ray instance the session started is
+    one), other than idle Ray workers; processes of a cluster joined through
+    RAY_ADDRESS are not seen."""
+    psutil = pytest.importorskip("psutil")
+    me = psutil.Process()
+
+    def descendants() -> set[int]:
+        return {p.pid for p in me.children(recursive=True)}
+
+    before = descendants()
+    pis = [api.from_items(list(range(6)), num_shards=3).for_each(funcs.identity) for _ in range(2)]
+    its = [pi.gather_sync() for pi in pis]
+    time.sleep(1.5)
+    new = []
+    for pid in descendants() - before:
+        try:
+            cmd = " ".join(psutil.Process(pid).cmdline())
+        except psutil.Error:
+            continue
+        if "ray::IDLE" not in cmd:
+            new.append(cmd[:80])
+    assert not new, f"building started processes: {new}"
+    del its

@@ -1,0 +1,179 @@
+"""SPEC §11 Resource lifecycle: LIFE-1..6.
+
+Processes are observed from the outside: user code records the id of the process it
+runs in (:class:`conformance.probes.RecordPid`), and the test checks which of those
+processes are still alive.  The consumer's own process never counts.  A backend may
+keep up to ``conformance_idle_pool_limit`` idle workers (default 0).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import pytest
+
+from conformance import funcs, isolated, probes
+from conformance.util import clauses, collect_garbage, collect_until_error, drain, eventually, needs
+
+RELEASE_WAIT = 6.0
+
+
+def _alive(pids: set[int]) -> set[int]:
+    psutil = pytest.importorskip("psutil")
+    alive = set()
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.add(pid)
+        except psutil.Error:
+            pass
+    return alive
+
+
+def _worker_pids(log: probes.EventLog) -> set[int]:
+    return {int(x) for x in log.events()} - {os.getpid()}
+
+
+@clauses("LIFE-1")
+@pytest.mark.timeout(120)
+def test_workers_are_released_after_each_run(backend: Any, api: Any, tmp_path: Any) -> None:
+    """Runs that were exhausted, that raised, and that were abandoned release their
+    workers even though their ParallelIterators are still referenced."""
+    log = probes.EventLog(tmp_path / "pids")
+    exhausted = api.from_items(list(range(4)), num_shards=2).for_each(probes.RecordPid(log))
+    failed = (
+        api.from_items(list(range(4)), num_shards=2)
+        .for_each(probes.RecordPid(log))
+        .for_each(funcs.FailOn(2, "boom"))
+    )
+    abandoned = api.from_items(list(range(40)), num_shards=2).for_each(probes.RecordPid(log))
+    assert drain(exhausted.gather_sync()) == [0, 1, 2, 3]
+    _, exc = collect_until_error(failed.gather_sync())
+    assert isinstance(exc, funcs.UserError) or isinstance(exc.__cause__, funcs.UserError)
+    it = abandoned.gather_async()
+    next(it)
+    del it
+    collect_garbage()
+    pids = _worker_pids(log)
+    limit = backend.idle_pool_limit
+    ok = eventually(lambda: len(_alive(pids)) <= limit, RELEASE_WAIT, 0.25)
+    assert ok, (
+        f"{len(_alive(pids))} of the {len(pids)} worker processes are still alive "
+        f"{RELEASE_WAIT} s after their runs ended (idle pool limit {limit})"
+    )
+    del exhausted, failed, abandoned
+
+
+@clauses("LIFE-2")
+@pytest.mark.timeout(120)
+def test_idle_workers_are_bounded_and_carry_no_state(backend: Any, api: Any, tmp_path: Any) -> None:
+    log = probes.EventLog(tmp_path / "pids")
+    limit = backend.idle_pool_limit
+    for _ in range(limit + 3):
+        pi = (
+            api.from_items([1, 2, 3], num_shards=1)
+            .for_each(probes.RecordPid(log))
+            .for_each(funcs.CumulativeSum())
+        )
+        assert drain(pi.gather_sync()) == [(1, 1), (3, 2), (6, 3)]
+        del pi
+    collect_garbage()
+    pids = _worker_pids(log)
+    assert eventually(lambda: len(_alive(pids)) <= limit, RELEASE_WAIT, 0.25), (
+        f"{len(_alive(pids))} workers alive after the pipelines were dropped (limit {limit})"
+    )
+
+
+@pytest.fixture(scope="module")
+def autostart(backend: Any) -> isolated.Outcome:
+    """A child driver that runs a pipeline without initialising Ray first."""
+    if not backend.has("ray"):
+        pytest.skip("backend does not declare capability ray (BACK-4)")
+    return isolated.run(backend, "ray_autostart", timeout=120, setup=False, join_ray=False)
+
+
+@clauses("LIFE-3")
+@needs("ray")
+@pytest.mark.timeout(180)
+def test_ray_is_started_with_the_dashboard_off(autostart: isolated.Outcome) -> None:
+    assert autostart.status == "ok", f"{autostart.error}\n{autostart.output[-2000:]}"
+    info = autostart.value
+    assert info["before"] is False and info["after"] is True
+    assert info["items"] == [1, 2, 3]
+    assert not info["dashboard_url"], f"dashboard running at {info['dashboard_url']}"
+
+
+@clauses("LIFE-3")
+@needs("ray")
+def test_an_initialised_ray_is_used_and_kept(api: Any) -> None:
+    import ray
+
+    assert ray.is_initialized()
+    address = ray.get_runtime_context().gcs_address
+    assert drain(api.from_items([1, 2], num_shards=2).gather_sync()) == [1, 2]
+    collect_garbage()
+    assert ray.is_initialized() and ray.get_runtime_context().gcs_address == address
+
+
+@clauses("LIFE-6")
+@needs("ray")
+@pytest.mark.timeout(180)
+def test_started_ray_listens_on_loopback(autostart: isolated.Outcome) -> None:
+    """SHOULD: the node address of a Ray instance the backend started is loopback."""
+    assert autostart.status == "ok", autostart.error
+    addresses = autostart.value["node_addresses"]
+    assert addresses and all(a.startswith("127.") or a == "::1" for a in addresses), addresses
+
+
+def _worker_class(api: Any) -> type:
+    class Worker(api.ParallelIteratorWorker):
+        def ping(self) -> str:
+            return "alive"
+
+    return Worker
+
+
+@clauses("LIFE-4")
+@needs("from_actors", "ray")
+def test_user_actors_survive_their_iterators(api: Any) -> None:
+    import ray
+
+    actors = [ray.remote(_worker_class(api)).remote(list(range(10)), False) for _ in range(2)]
+    pi = api.from_actors(actors)
+    it = pi.gather_sync()
+    assert [next(it), next(it)] == [0, 0]
+    del it, pi
+    collect_garbage()
+    time.sleep(1.0)
+    assert ray.get([a.ping.remote() for a in actors], timeout=60) == ["alive", "alive"]
+
+
+@clauses("LIFE-5")
+@needs("from_actors", "ray")
+@pytest.mark.timeout(120)
+def test_one_reader_per_actor_shard(api: Any) -> None:
+    import ray
+
+    actor = ray.remote(_worker_class(api)).remote(list(range(100)), True)
+    pi = api.from_actors([actor])
+    first = pi.gather_sync()
+    got = [next(first), next(first)]
+    second = pi.gather_sync()
+    with pytest.raises(RuntimeError) as info:
+        next(second)
+    assert "shard 0" in str(info.value), f"the error does not name the shard: {info.value}"
+    got += [next(first), next(first)]
+    assert got == [0, 1, 2, 3], "the first run was disturbed"
+    del first, second
+    collect_garbage()
+
+    def readable() -> bool:
+        try:
+            next(pi.gather_sync())
+            return True
+        except RuntimeError:
+            return False
+
+    assert eventually(readable, 5.0, 0.25), "the shard stayed locked after its reader was collected"

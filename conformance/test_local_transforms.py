@@ -1,0 +1,242 @@
+"""SPEC §4 Local transforms: LOC-1..9 (ORD-6 for local order)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import checks, funcs, model, pipeline, strategies
+from conformance.plugin import examples
+from conformance.util import clauses, drain, needs
+
+ITEMS = list(range(10, 22))
+
+
+@pytest.fixture(scope="module")
+def source(api: Any) -> Any:
+    return api.from_items(ITEMS, num_shards=2)
+
+
+def gathered(api: Any, source: Any) -> Any:
+    return source.gather_sync()
+
+
+def model_gathered() -> Any:
+    return model.from_items(ITEMS, num_shards=2).gather_sync()
+
+
+@clauses("LOC-1")
+def test_iterator_protocol(api: Any, source: Any) -> None:
+    it = source.gather_sync()
+    assert isinstance(it, api.LocalIterator)
+    assert next(it) == 10
+    assert drain(it) == drain(model_gathered())[1:]
+    with pytest.raises(StopIteration):
+        next(it)
+
+
+@clauses("LOC-1")
+def test_iter_returns_the_iterator_itself(api: Any, source: Any) -> None:
+    it = source.gather_sync()
+    assert iter(it) is it
+
+
+@clauses("LOC-2", "ORD-6")
+@examples(1)
+@given(data=st.data())
+def test_local_transform_chains_match_the_model(api: Any, source: Any, data: st.DataObject) -> None:
+    """Chains of local transform/for_each/filter/batch/flatten/combine/shuffle on a
+    determined stream give exactly the model's output."""
+    ops: list[pipeline.Op] = []
+    ordered, depth = True, 0
+    for _ in range(data.draw(st.integers(1, 4), label="number of local ops")):
+        op, ordered, depth = data.draw(strategies.local_op(ordered, depth, ()), label="local op")
+        ops.append(op)
+    it, want = source.gather_sync(), model_gathered()
+    for op in ops:
+        new = op.apply(it, api)
+        assert isinstance(new, api.LocalIterator) and new is not it
+        it, want = new, op.apply(want, model)
+    assert drain(it) == drain(want), f"ops: {ops}"
+
+
+@clauses("LOC-2", "PAR-3")
+@needs("max_concurrency")
+def test_local_for_each_with_concurrency_keeps_the_multiset(api: Any, source: Any) -> None:
+    got = drain(
+        source.gather_sync().for_each(funcs.concurrent_tag, max_concurrency=2, resources={"num_cpus": 0})
+    )
+    checks.check_multiset(got, [("c", x) for x in drain(model_gathered())])
+
+
+def _base(timeout: Any = None) -> Any:
+    return iter([1, 2, 3, 4])
+
+
+def _add(k: int) -> Any:
+    def step(it: Any) -> Any:
+        return (x + k for x in it)
+
+    return step
+
+
+def _times(k: int) -> Any:
+    def step(it: Any) -> Any:
+        return (x * k for x in it)
+
+    return step
+
+
+@clauses("LOC-3")
+def test_local_iterator_construction(api: Any) -> None:
+    """LocalIterator(base_iterator, ...) wraps a callable; local_transforms apply in
+    order; the other arguments have defaults."""
+    assert drain(api.LocalIterator(_base)) == [1, 2, 3, 4]
+    it = api.LocalIterator(_base, local_transforms=[_add(1), _times(10)], name="mine")
+    assert drain(it) == [20, 30, 40, 50]
+    assert drain(api.LocalIterator(_base, None, [_times(10), _add(1)], None, "x").for_each(funcs.double)) == [
+        22,
+        42,
+        62,
+        82,
+    ]
+
+
+@clauses("LOC-4")
+def test_take_continues_where_the_last_take_stopped(api: Any, source: Any, capsys: Any) -> None:
+    want = drain(model_gathered())
+    it = source.gather_sync()
+    assert it.take(3) == want[:3]
+    assert it.take(4) == want[3:7]
+    it.show(2)
+    assert capsys.readouterr().out.splitlines() == [str(x) for x in want[7:9]]
+    assert it.take(100) == want[9:]
+    assert it.take(5) == []
+
+
+@clauses("LOC-4")
+def test_show_default_prints_twenty(api: Any, capsys: Any) -> None:
+    api.from_range(25, num_shards=1).gather_sync().show()
+    assert capsys.readouterr().out.splitlines() == [str(x) for x in range(20)]
+
+
+@clauses("LOC-5")
+def test_duplicate_copies_read_in_lockstep(api: Any, source: Any) -> None:
+    a, b = source.gather_sync().duplicate(2)
+    want = drain(model_gathered())
+    got_a, got_b = [], []
+    for _ in range(len(want)):
+        got_a.append(next(a))
+        got_b.append(next(b))
+    assert got_a == want and got_b == want
+
+
+@clauses("LOC-5")
+def test_duplicate_buffers_for_a_lagging_copy(api: Any, source: Any) -> None:
+    """Reading one copy to the end first, then the others: items were buffered."""
+    copies = source.gather_sync().duplicate(3)
+    want = drain(model_gathered())
+    assert all(isinstance(c, api.LocalIterator) for c in copies)
+    assert copies[0].take(len(want) + 5) == want
+    assert copies[2].take(len(want) + 5) == want
+    assert copies[1].take(len(want) + 5) == want
+
+
+def _three(api: Any) -> tuple[Any, Any, Any]:
+    return (
+        api.from_items([1, 2, 3], num_shards=1).gather_sync(),
+        api.from_items([10, 20, 30, 40, 50], num_shards=1).gather_sync(),
+        api.from_items([100], num_shards=1).gather_sync(),
+    )
+
+
+@clauses("LOC-6")
+def test_union_deterministic_round_robin(api: Any) -> None:
+    a, b, c = _three(api)
+    assert drain(a.union(b, c, deterministic=True)) == [1, 10, 100, 2, 20, 3, 30, 40, 50]
+
+
+@clauses("LOC-6")
+def test_union_integer_weights(api: Any) -> None:
+    a, b, c = _three(api)
+    got = drain(a.union(b, c, round_robin_weights=[1, 2, 1]))
+    assert got == [1, 10, 20, 100, 2, 30, 40, 3, 50]
+
+
+@clauses("LOC-6")
+@pytest.mark.parametrize("weights", [None, [1, "*", 1], ["*", "*", "*"]])
+def test_union_unspecified_interleaving_keeps_each_input(api: Any, weights: Any) -> None:
+    a, b, c = _three(api)
+    got = drain(a.union(b, c, round_robin_weights=weights))
+    checks.check_merge(got, [[1, 2, 3], [10, 20, 30, 40, 50], [100]], what="union")
+
+
+@clauses("LOC-7")
+@examples(0.5)
+@given(data=st.data())
+def test_shuffle_with_seed_is_exactly_the_buffer_shuffle(api: Any, source: Any, data: st.DataObject) -> None:
+    size = data.draw(st.integers(1, 8), label="shuffle_buffer_size")
+    seed = data.draw(st.integers(0, 10_000), label="seed")
+    got = drain(source.gather_sync().shuffle(size, seed=seed))
+    assert got == drain(model_gathered().shuffle(size, seed=seed))
+
+
+@clauses("LOC-7")
+def test_shuffle_without_seed_is_a_permutation(api: Any, source: Any) -> None:
+    checks.check_multiset(drain(source.gather_sync().shuffle(4)), ITEMS)
+
+
+@clauses("LOC-8")
+@needs("zip_with_source_actor")
+@pytest.mark.parametrize("num_async", [1, 2])
+def test_zip_with_source_actor_identifies_shards(api: Any, num_async: int) -> None:
+    lists = [[("a", i) for i in range(4)], [("b", i) for i in range(3)], [("c", 0)]]
+    pi = api.from_iterators(lists)
+    pairs = drain(pi.gather_async(num_async=num_async).zip_with_source_actor())
+    assert all(isinstance(p, tuple) and len(p) == 2 for p in pairs), pairs
+    groups: list[tuple[Any, list[Any]]] = []
+    for src, item in pairs:
+        for known, members in groups:
+            if known == src:
+                members.append(item)
+                break
+        else:
+            groups.append((src, [item]))
+    assert sorted(members for _, members in groups) == sorted(lists)
+    sources = [g[0] for g in groups]
+    assert all(sources[i] != sources[j] for i in range(len(sources)) for j in range(i)), sources
+
+
+class _CountCalls:
+    """Local for_each fn counting its calls in the chain's metrics."""
+
+    def __init__(self, api: Any, counter: str) -> None:
+        self.api = api
+        self.counter = counter
+
+    def __call__(self, x: Any) -> Any:
+        metrics = self.api.LocalIterator.get_metrics()
+        metrics.counters[self.counter] += 1
+        return (x, metrics.counters[self.counter], metrics.counters["unused"])
+
+
+class _ReadCount:
+    def __init__(self, api: Any) -> None:
+        self.api = api
+
+    def __call__(self, x: Any) -> Any:
+        metrics = self.api.LocalIterator.get_metrics()
+        metrics.info["seen"] = x
+        _ = metrics.timers
+        return (x, metrics.counters["calls"])
+
+
+@clauses("LOC-9")
+@needs("metrics")
+def test_get_metrics_is_shared_by_one_local_chain(api: Any) -> None:
+    it = api.from_items([5, 6, 7], num_shards=1).gather_sync().for_each(_CountCalls(api, "calls"))
+    it = it.for_each(_ReadCount(api))
+    assert drain(it) == [((5, 1, 0), 1), ((6, 2, 0), 2), ((7, 3, 0), 3)]
