@@ -46,6 +46,11 @@ class WorkerPool:
                 self._session = session
             if self._idle:
                 return self._idle.pop()
+        return self.create()
+
+    def create(self):
+        """A new worker, bypassing the idle pool."""
+        ensure_ray()
         return _WorkerActor.options(num_cpus=0, scheduling_strategy="SPREAD").remote(None, False)
 
     def release(self, handle, healthy: bool) -> None:

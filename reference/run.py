@@ -11,8 +11,9 @@ import random
 from collections import defaultdict
 
 import ray
+from ray.exceptions import RayActorError
 
-from .errors import ShardBusy
+from .errors import ShardBusy, ShardWorkerDied
 from .pool import POOL
 from .sources import ActorSource, PartitionSource, RepartitionNode
 
@@ -55,7 +56,7 @@ class Run:
         self.total = max(self.labels, default=-1) + 1
         self._pooled: list = []
         self._claimed: list = []
-        self._start_refs: list = []
+        self._start_refs: dict[int, object] = {}
         self._nodes: dict[int, tuple[list, int]] = {}
         self._run_id = random.getrandbits(63)
 
@@ -71,16 +72,36 @@ class Run:
         handles = [self._start_shard(i, shard, wanted) for i, shard in enumerate(self.shards)]
         # A start that failed (say, a transform that cannot be unpickled in the
         # worker) is reported now, with its own type, not as a later symptom.
-        ray.get(self._start_refs)
+        try:
+            ray.get(list(self._start_refs.values()))
+        except RayActorError:
+            self._replace_dead_workers(handles, wanted)
         return handles
 
-    def _start_shard(self, index: int, shard, wanted) -> object:
+    def _replace_dead_workers(self, handles: list, wanted) -> None:
+        """A pooled worker that died while idle is replaced by a fresh one;
+        nothing was pulled yet, so starting over is invisible to the run. A
+        user's actor that is dead is reported (ERR-6)."""
+        for index, ref in list(self._start_refs.items()):
+            try:
+                ray.get(ref)
+            except RayActorError as exc:
+                if isinstance(self.shards[index].source, ActorSource):
+                    raise ShardWorkerDied(self.labels[index], self.total, exc) from exc
+                self._pooled.remove(handles[index])
+                POOL.release(handles[index], healthy=False)
+                handles[index] = self._start_shard(index, self.shards[index], wanted, fresh=True)
+                ray.get(self._start_refs[index])
+
+    def _start_shard(self, index: int, shard, wanted, fresh: bool = False) -> object:
         source = shard.source
         if isinstance(source, ActorSource):
             if not ray.get(source.handle._pi_claim.remote(self._run_id)):
                 raise ShardBusy(self.labels[index], self.total)
             self._claimed.append((source.handle, self._run_id))
-            self._start_refs.append(source.handle._pi_start.remote(None, list(shard.operators), self._run_id))
+            self._start_refs[index] = source.handle._pi_start.remote(
+                None, list(shard.operators), self._run_id
+            )
             return source.handle
         if isinstance(source, PartitionSource):
             node = source.node
@@ -92,9 +113,11 @@ class Run:
                 frozenset(wanted[id(node)]),
                 parents_run_id,
             )
-        handle = POOL.acquire()
+        handle = POOL.create() if fresh else POOL.acquire()
         self._pooled.append(handle)
-        self._start_refs.append(handle._pi_start.remote(source, list(shard.operators), self._run_id))
+        self._start_refs[index] = handle._pi_start.remote(
+            source, list(shard.operators), self._run_id
+        )
         return handle
 
     def _parents(self, node: RepartitionNode) -> tuple[list, int]:

@@ -75,6 +75,7 @@ def _fail_at_3(x):
     return x
 
 
+@pytest.mark.timeout(900)
 def test_no_leaked_workers_after_300_pipelines():
     for i in range(100):
         p = it.from_range(12, num_shards=1 + i % 4)
