@@ -28,10 +28,11 @@ Values cross the compiled graph's channels pickled in-band (one ``bytes`` per
 shard per round). The channel hands out zero-copy views of its buffers, and an
 item that keeps one alive (a NumPy array, say) would otherwise block the graph
 after a few rounds; unpickling a ``bytes`` copies everything out. An answer
-that cannot be pickled is parked on the worker and fetched by a plain call
-after the graph is torn down; so are all further rounds once the run's rounds
-are large (``LARGE_ROUND_BYTES``), where the graph's extra copies cost more
-than the actor calls they save.
+holding ObjectRefs or actor handles (which only Ray's serializer keeps alive),
+or that does not pickle, is parked on the worker and fetched by a plain call
+after the graph is torn down, and the run goes on with plain calls; so it does
+once its rounds are large (``LARGE_ROUND_BYTES``), where the graph's extra
+copies cost more than the actor calls they save.
 
 The graph is always torn down when the run ends, fails or is closed or
 collected, before the workers go back to the pool (see ``close``). Results
@@ -43,6 +44,7 @@ its type (``RayTaskError(UserError)`` is an instance of ``UserError``).
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import pickle
@@ -52,7 +54,7 @@ import ray
 from ray import cloudpickle
 from ray.exceptions import RayTaskError
 
-from .errors import ShardWorkerDied, get_naming_shard
+from .errors import get_naming_shard
 from .sources import ActorSource
 
 #: Plain rounds before a run compiles its graph (compiling costs 0.1-0.5 s,
@@ -69,19 +71,67 @@ _SIZE_PROBE_ROUNDS = 4
 
 _CG_LOGGER = "ray.dag.compiled_dag_node"
 
+#: What the runs of this process did, for tests and benchmarks: graphs
+#: compiled, compile attempts that failed, runs that went back to plain calls
+#: for large rounds, answers parked because they did not pickle.
+STATS = {"compiled": 0, "compile_failed": 0, "large": 0, "parked": 0}
+
 
 # -- inside the shard worker (run through ``__ray_call__``) ---------------------
+class _NeedsRay(Exception):
+    """An answer holds Ray handles: only Ray's serializer tracks them."""
+
+
+def _ray_handle_types() -> tuple:
+    from ray.actor import ActorHandle
+
+    return (ray.ObjectRef, ActorHandle, ray.ObjectRefGenerator)
+
+
+class _Pickler(pickle.Pickler):
+    _ray_types: tuple = ()
+
+    def reducer_override(self, obj):
+        # Not called for plain ints, strs, lists, tuples, dicts (C pickle).
+        if isinstance(obj, self._ray_types):
+            raise _NeedsRay
+        return NotImplemented
+
+
+class _CloudPickler(cloudpickle.Pickler):
+    _ray_types: tuple = ()
+
+    def reducer_override(self, obj):
+        if isinstance(obj, self._ray_types):
+            raise _NeedsRay
+        return super().reducer_override(obj)
+
+
+def _dumps(answer) -> bytes:
+    """``answer`` pickled in-band; raises for ObjectRefs/actor handles (pickled
+    outside Ray's serializer they would not keep their objects alive)."""
+    if not _Pickler._ray_types:
+        _Pickler._ray_types = _CloudPickler._ray_types = _ray_handle_types()
+    for pickler in (_Pickler, _CloudPickler):
+        buffer = io.BytesIO()
+        try:
+            pickler(buffer, protocol=5).dump(answer)
+        except _NeedsRay:
+            raise
+        except Exception:
+            continue
+        return buffer.getvalue()
+    raise _NeedsRay
+
+
 def _cg_step(worker, max_items: int):
     """One compiled-graph request: the worker's next answer, pickled in-band;
-    ``None`` when it does not pickle (then it waits in ``_pi_cg_parked``)."""
+    ``None`` when it cannot be (then it waits in ``_pi_cg_parked`` for a
+    plain call)."""
     answer = worker._pi_next(max_items, 0)
     try:
-        return pickle.dumps(answer, protocol=5)
-    except Exception:
-        pass
-    try:
-        return cloudpickle.dumps(answer, protocol=5)
-    except Exception:
+        return _dumps(answer)
+    except _NeedsRay:
         worker._pi_cg_parked = answer
         return None
 
@@ -112,7 +162,7 @@ class Round(list):
     __slots__ = ("_owner", "_number")
 
     def __iter__(self) -> Iterator:
-        owner = self._owner
+        owner = getattr(self, "_owner", None)
         if owner is None:
             return list.__iter__(self)
         return self._reporting(owner)
@@ -148,7 +198,8 @@ class LockstepRounds:
         self.number = 0
         self.delivered_order: list[int] = []  # shard of each item of the round
         self.next_index = 0
-        self.pipeline = True
+        self.ask_early = True  # may this round's deliveries ask ahead?
+        self.pipeline_ok = True  # cleared if asking early ever fails
         self.broken = False  # a teardown failed: the workers are not reusable
 
     # -- iteration ----------------------------------------------------------
@@ -184,7 +235,7 @@ class LockstepRounds:
         if number != self.number or index != self.next_index:
             return
         self.next_index += 1
-        if not self.pipeline or self.broken:
+        if not (self.ask_early and self.pipeline_ok) or self.broken:
             return
         try:
             if self.graph is not None:
@@ -196,7 +247,7 @@ class LockstepRounds:
                     self.pending[shard] = self.handles[shard]._pi_next.remote(1, 0)
         except Exception:
             # Early requests are an optimisation; the next round asks again.
-            self.pipeline = False
+            self.pipeline_ok = False
 
     # -- plain calls ----------------------------------------------------------
     def _plain_round(self) -> list:
@@ -212,14 +263,19 @@ class LockstepRounds:
     def _maybe_switch(self) -> None:
         """Decide, before a round is asked for, whether the round after it is
         asked early by plain calls, and compile when the time has come."""
+        if (
+            self.graph is None
+            and self.compilable
+            and self.rounds_done >= self.compile_after
+            and not self.pending
+        ):
+            self._compile()
         if self.graph is None and self.compilable:
-            if self.rounds_done >= self.compile_after and not self.pending:
-                self._compile()
             # The round before compiling asks nothing early (plain requests
             # in flight would be answered after the graph takes over).
-            self.pipeline = self.rounds_done + 1 < self.compile_after
-        elif self.graph is None:
-            self.pipeline = True
+            self.ask_early = self.rounds_done + 1 < self.compile_after
+        else:
+            self.ask_early = True
 
     def _compile(self) -> None:
         self.compilable = False  # one attempt per run
@@ -233,18 +289,16 @@ class LockstepRounds:
                 dag = MultiOutputNode([h.__ray_call__.bind(_cg_step, inp) for h in self.handles])
             graph = dag.experimental_compile()
         except Exception:
+            STATS["compile_failed"] += 1
             if graph is not None:
                 self._teardown(graph)
             # Not supported here: go on with plain calls, after checking the
             # workers still answer them.
-            get_naming_shard(
-                [h.__ray_ready__.remote() for h in self.handles],
-                list(range(self.num_shards)),
-                self.num_shards,
-            )
+            self._check_workers()
             return
         finally:
             logging.getLogger(_CG_LOGGER).removeFilter(quiet)
+        STATS["compiled"] += 1
         self.graph = graph
         self.graph_next = None
         self.graph_rounds = 0
@@ -281,6 +335,8 @@ class LockstepRounds:
         )
         if parked or large:
             # Back to plain calls for the rest of the run.
+            STATS["parked"] += len(parked)
+            STATS["large"] += int(large)
             self.close()
             for shard in parked:
                 answers[shard] = ray.get(self.handles[shard].__ray_call__.remote(_cg_take_parked))
@@ -293,11 +349,17 @@ class LockstepRounds:
         down and name a dead worker's shard if there is one."""
         self.close()
         self.broken = True
-        get_naming_shard(
-            [h.__ray_ready__.remote() for h in self.handles],
-            list(range(self.num_shards)),
-            self.num_shards,
-        )
+        self._check_workers()
+
+    def _check_workers(self, timeout: float = 30.0) -> None:
+        """Raise :class:`ShardWorkerDied` for a dead worker, RuntimeError if
+        some worker does not answer a plain call within ``timeout``."""
+        refs = [h.__ray_ready__.remote() for h in self.handles]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=timeout)
+        get_naming_shard(ready, [refs.index(r) for r in ready], self.num_shards)
+        if len(ready) < len(refs):
+            self.broken = True
+            raise RuntimeError("shard workers stopped answering after a compiled-graph failure")
 
     def _teardown(self, graph) -> bool:
         quiet = _Quiet()
@@ -315,7 +377,6 @@ class LockstepRounds:
         """Tear the compiled graph down (idempotent). Returns False if that
         failed, in which case the workers must not be reused."""
         graph, self.graph, self.graph_next = self.graph, None, None
-        self.pipeline = True
         if graph is None:
             return not self.broken
         ok = self._teardown(graph)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import ray
 
 from . import metrics
+from .compiled_rounds import LockstepRounds, can_compile
 from .errors import get_naming_shard
 from .run import Run
 
@@ -39,29 +40,26 @@ class SyncRounds:
 
 
 def _sync_rounds(shards):
+    # Plain actor calls first, then (long runs) a Ray compiled graph; both ask
+    # a shard for its next item only once its last one is delivered (LAZY-4).
+    # See compiled_rounds.py.
     run = Run(shards)
     error = None
+    rounds = None
     try:
         handles = run.start()
-        active = list(range(len(handles)))
-        while active:
-            refs = [handles[s]._pi_next.remote(1, 0) for s in active]
-            answers = get_naming_shard(refs, active, len(handles))
-            round_items: list = []
-            still_active = []
-            for shard, (items, ended) in zip(active, answers, strict=True):
-                if not ended:
-                    round_items.extend(items)
-                    still_active.append(shard)
-            active = still_active
-            if round_items:
-                yield round_items
+        rounds = LockstepRounds(handles, compilable=can_compile(run.shards))
+        yield from rounds
     except GeneratorExit:
         raise
     except BaseException as exc:
         error = exc
         raise
     finally:
+        # The compiled graph goes first: workers return to the pool only
+        # after it is torn down, and are killed if that failed.
+        if rounds is not None and not rounds.close() and error is None:
+            error = RuntimeError("compiled graph teardown failed")
         run.release(error)
 
 
@@ -107,10 +105,9 @@ class AsyncBatches:
 def _async_items(shards, batch_ms, num_async, batch_limit, labels=None):
     run = Run(shards, labels)
     error = None
-    in_flight: list[deque] = []
     try:
         handles = run.start()
-        in_flight.extend(deque() for _ in handles)
+        in_flight = [deque() for _ in handles]
 
         def request(shard: int) -> None:
             in_flight[shard].append(handles[shard]._pi_next.remote(batch_limit, batch_ms))
@@ -138,15 +135,7 @@ def _async_items(shards, batch_ms, num_async, batch_limit, labels=None):
         error = exc
         raise
     finally:
-        _cancel(ref for queue in in_flight for ref in queue)
+        # Requests still in flight are left to finish: each is bounded (GATH-4)
+        # and the worker is reset after them. (Cancelling queued actor tasks
+        # leaves gaps in the worker's task sequence that stall its next run.)
         run.release(error)
-
-
-def _cancel(refs) -> None:
-    """Cancel requests the consumer will never read (LAZY-7): queued ones are
-    dropped; one already running finishes its (bounded) batch."""
-    for ref in refs:
-        try:
-            ray.cancel(ref)
-        except Exception:  # finished or unknown: nothing to cancel
-            pass

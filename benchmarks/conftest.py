@@ -1,0 +1,113 @@
+"""Options and parametrisation of the benchmark suite.
+
+``--backend=SPEC`` (repeatable; default ``reference`` and ``ray.util.iter``)
+takes a module path or ``module:attribute``, as the conformance suite does
+(SPEC §13, BACK-2). ``--bench-size=tiny|quick|full`` (env ``BENCH_SIZE``,
+default ``quick``) picks the sizes of :data:`benchmarks.workloads.SIZES`.
+``--no-peers`` leaves out Ray Data, multiprocessing and serial Python.
+``--bench-results=DIR`` writes ``DIR/skipped.json`` (what was skipped and why,
+for the report).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+# Ray workers inherit the driver's environment when Ray starts: make the
+# benchmark functions importable there (they are pickled by reference).
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+)
+
+DEFAULT_BACKENDS = ["reference", "ray.util.iter"]
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("benchmarks of parallel-iter backends")
+    try:
+        group.addoption("--backend", action="append", default=None,
+                        help="backend module path (repeatable); default: reference, ray.util.iter")
+    except ValueError:  # the conformance suite's conftest registered it already
+        pass
+    group.addoption("--bench-size", default=os.environ.get("BENCH_SIZE", "quick"),
+                    choices=["tiny", "quick", "full"], help="workload sizes")
+    group.addoption("--no-peers", action="store_true", help="backends only")
+    group.addoption("--bench-results", default=None, help="directory for skipped.json")
+
+
+def _backends(config) -> list[tuple[str, str]]:
+    from benchmarks.workloads import backend_label
+
+    specs = config.getoption("--backend") or os.environ.get("CONFORMANCE_BACKEND", "").split(",")
+    specs = [s for s in specs if s] or DEFAULT_BACKENDS
+    return [(backend_label(s), s) for s in dict.fromkeys(specs)]
+
+
+def _sizes(config):
+    from benchmarks.workloads import SIZES
+
+    return SIZES[config.getoption("--bench-size")]
+
+
+def pytest_generate_tests(metafunc):
+    if "case" not in metafunc.fixturenames:
+        return
+    from benchmarks.workloads import WORKLOADS, cases
+
+    workload = WORKLOADS[metafunc.function.__name__.removeprefix("test_")]
+    sizes = _sizes(metafunc.config)
+    peers_off = metafunc.config.getoption("--no-peers")
+    params, ids = [], []
+    multi = len(workload.shard_counts(sizes)) > 1
+    for contender, shards in cases(workload, _backends(metafunc.config), sizes):
+        if peers_off and contender.kind == "peer":
+            continue
+        params.append((contender, shards))
+        ids.append(f"{contender.id}" + (f"-{shards}shards" if multi else ""))
+    metafunc.parametrize("case", params, ids=ids)
+
+
+@pytest.fixture(scope="session")
+def sizes(request):
+    return _sizes(request.config)
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray for the whole run (dashboard off, loopback)."""
+    import ray
+
+    started = False
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, logging_level=logging.ERROR,
+                 _node_ip_address="127.0.0.1")
+        started = True
+    yield ray
+    from benchmarks.workloads import close_mp_pools
+
+    close_mp_pools()
+    if started:
+        ray.shutdown()
+
+
+_SKIPPED: list[dict] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and report.when in ("setup", "call"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _SKIPPED.append({"test": report.nodeid, "reason": reason.removeprefix("Skipped: ")})
+
+
+def pytest_sessionfinish(session):
+    out = session.config.getoption("--bench-results", default=None)
+    if out:
+        path = pathlib.Path(out)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "skipped.json").write_text(json.dumps(_SKIPPED, indent=2))

@@ -1,0 +1,186 @@
+"""Turn one pytest-benchmark JSON run into ``results.md`` (a table per
+workload: each contender's figure and its ratio to ``ray.util.iter`` and to
+serial Python, all from the same run) and ``chart.png``.
+
+    python -m benchmarks.report RUN.json OUT_DIR [--skipped OUT_DIR/skipped.json]
+
+Ratios are oriented so that > 1 means better than the other contender
+(higher throughput, shorter time to the first item, fewer items held ahead).
+A backend is compared with ``ray.util.iter`` in the same gather variant; a peer
+with ``ray.util.iter``'s main variant for the workload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import platform
+
+from benchmarks.workloads import WORKLOADS
+
+UPSTREAM = "ray.util.iter"
+
+
+def figure(bench: dict) -> float | None:
+    info = bench["extra_info"]
+    median = bench["stats"]["median"]
+    if info["workload"] == "readahead":
+        return float(info.get("max_ahead", 0))
+    if info["workload"] == "first_item":
+        return median
+    units = info["count"] * info.get("scale", 1)
+    if info["unit"] == "MB/s":
+        units /= 1e6
+    return units / median if median > 0 else None
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def _ratio(mine: float | None, other: float | None, higher_is_better: bool) -> float | None:
+    if mine is None or other is None:
+        return None
+    if higher_is_better:
+        return mine / other if other > 0 else None
+    return other / mine if mine > 0 else None
+
+
+def rows(benchmarks: list[dict]) -> dict[str, list[dict]]:
+    """Per workload, one row per benchmark with its figure and ratios."""
+    by_workload: dict[str, list[dict]] = {}
+    for bench in benchmarks:
+        info = bench["extra_info"]
+        by_workload.setdefault(info["workload"], []).append(
+            {**info, "figure": figure(bench), "median": bench["stats"]["median"],
+             "rounds": bench["stats"]["rounds"]}
+        )
+    for name, entries in by_workload.items():
+        workload = WORKLOADS[name]
+        index = {(e["label"], e["variant"], e["shards"]): e for e in entries}
+        serial = next((e for e in entries if e["label"] == "serial"), None)
+        for e in entries:
+            variant = e["variant"] if e["kind"] == "backend" else workload.primary
+            upstream = index.get((UPSTREAM, variant, e["shards"]))
+            if name == "readahead":
+                e["vs_upstream"] = e["vs_serial"] = None
+            else:
+                e["vs_upstream"] = _ratio(e["figure"], upstream and upstream["figure"],
+                                          workload.higher_is_better)
+                e["vs_serial"] = _ratio(e["figure"], serial and serial["figure"],
+                                        workload.higher_is_better)
+    return by_workload
+
+
+def markdown(data: dict, skipped: list[dict]) -> str:
+    machine = data.get("machine_info", {})
+    commit = data.get("commit_info", {})
+    by_workload = rows(data["benchmarks"])
+    size = next(iter(by_workload.values()), [{}])[0].get("size", "")
+    out = [
+        "# Benchmark results",
+        "",
+        f"Run {data.get('datetime', '?')} on {machine.get('node', platform.node())} "
+        f"({machine.get('cpu', {}).get('count', '?')} CPUs, Python "
+        f"{machine.get('python_version', platform.python_version())}), commit "
+        f"`{str(commit.get('id', '?'))[:10]}`{' (dirty)' if commit.get('dirty') else ''}."
+        + (f" Sizes: `{size}`." if size else ""),
+        "",
+        "All figures come from this one run, side by side; ratios are > 1 when the row is "
+        f"better than `{UPSTREAM}` (same gather variant; peers against its main variant) "
+        "or than serial Python. Figures are medians over the rounds.",
+        "",
+    ]
+    for name, workload in WORKLOADS.items():
+        entries = by_workload.get(name)
+        if not entries:
+            continue
+        better = "higher is better" if workload.higher_is_better else "lower is better"
+        out += [f"## {workload.title}", "", f"Figure: {workload.unit} ({better}).", ""]
+        if name == "readahead":
+            out += [
+                "| contender | items ahead (max) | bound (spec) | held (MB) | within bound |",
+                "|---|---:|---:|---:|---|",
+            ]
+            for e in entries:
+                bound = e.get("bound")
+                held = (e["figure"] or 0) * e.get("item_bytes", 0) / 1e6
+                within = "—" if bound is None else ("yes" if e["figure"] <= bound else "**no**")
+                out.append(f"| {e['contender']} | {_fmt(e['figure'])} | "
+                           f"{'—' if bound is None else bound} | {held:.2f} | {within} |")
+        else:
+            multi = len({e["shards"] for e in entries}) > 1
+            head = "| contender | " + ("shards | " if multi else "") + \
+                f"{workload.unit} | × {UPSTREAM} | × serial |"
+            out += [head, "|---|" + ("---:|" if multi else "") + "---:|---:|---:|"]
+            for e in sorted(entries, key=lambda e: (e["shards"], e["kind"] != "backend")):
+                out.append(
+                    f"| {e['contender']} | " + (f"{e['shards']} | " if multi else "")
+                    + f"{_fmt(e['figure'])} | {_fmt(e['vs_upstream'])} | {_fmt(e['vs_serial'])} |"
+                )
+        out.append("")
+    if skipped:
+        out += ["## Skipped", "", "| benchmark | reason |", "|---|---|"]
+        for s in skipped:
+            out.append(f"| `{s['test'].split('::')[-1]}` | {s['reason']} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def chart(data: dict, path: pathlib.Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_workload = rows(data["benchmarks"])
+    names = [n for n in WORKLOADS if n in by_workload and n != "readahead"]
+    if not names:
+        return
+    fig, axes = plt.subplots(len(names), 1, figsize=(9, 2.2 + 0.32 * sum(
+        len(by_workload[n]) for n in names)), squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        entries = [e for e in by_workload[name] if e["vs_upstream"]]
+        labels = [e["contender"] + (f" ×{e['shards']}" if name in ("cpu", "scaling") else "")
+                  for e in entries]
+        values = [e["vs_upstream"] for e in entries]
+        colors = ["tab:blue" if e["label"] == "reference" else
+                  "tab:gray" if e["label"] == UPSTREAM else "tab:orange" for e in entries]
+        ax.barh(range(len(values)), values, color=colors)
+        ax.set_yticks(range(len(values)), labels, fontsize=7)
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.invert_yaxis()
+        ax.set_title(f"{WORKLOADS[name].title} — × {UPSTREAM} (> 1 is better)", fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_json")
+    parser.add_argument("out_dir")
+    parser.add_argument("--skipped", default=None)
+    args = parser.parse_args(argv)
+    data = json.loads(pathlib.Path(args.run_json).read_text())
+    skipped = []
+    if args.skipped and pathlib.Path(args.skipped).exists():
+        skipped = json.loads(pathlib.Path(args.skipped).read_text())
+    out = pathlib.Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.md").write_text(markdown(data, skipped))
+    chart(data, out / "chart.png")
+    print(f"wrote {out / 'results.md'} and {out / 'chart.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""The compiled-graph path of ``gather_sync``/``batch_across_shards``
+(reference/compiled_rounds.py) keeps the plain path's semantics: order
+(ORD-3, ORD-4), one-round read-ahead (LAZY-4), user errors with their type
+(ERR-1, ERR-2), dead workers named (ShardWorkerDied), workers reusable after
+the graph is torn down, items that pin channel buffers, slow user functions.
+
+Every test forces the graph from the first round (``COMPILE_AFTER_ROUNDS = 0``)
+unless it says otherwise, and checks that a graph was in fact compiled.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+
+import numpy as np
+import pytest
+
+import reference as it
+from reference import compiled_rounds as cr
+from reference.errors import ShardWorkerDied
+from reference.pool import POOL
+
+pytestmark = pytest.mark.usefixtures("ray_session")
+
+
+@pytest.fixture
+def compile_at(monkeypatch):
+    def at(rounds: int) -> None:
+        monkeypatch.setattr(cr, "COMPILE_AFTER_ROUNDS", rounds)
+
+    at(0)
+    return at
+
+
+@pytest.fixture
+def compiled():
+    """Asserts that the test compiled (at least) one more graph."""
+    before = cr.STATS["compiled"]
+    yield
+    assert cr.STATS["compiled"] > before, "no compiled graph was used"
+
+
+def _round_robin(shards: list[list]) -> list:
+    out = []
+    for k in range(max(map(len, shards))):
+        out.extend(s[k] for s in shards if k < len(s))
+    return out
+
+
+@pytest.mark.parametrize("after", [0, 3])
+def test_order_with_shards_of_different_lengths(compile_at, compiled, after):
+    compile_at(after)
+    shards = [list(range(0, 7)), list(range(100, 120)), [], list(range(200, 203))]
+    p = it.from_iterators([list(s) for s in shards])
+    assert list(p.gather_sync()) == _round_robin(shards)
+    rounds = list(p.batch_across_shards())
+    assert rounds == [[s[k] for s in shards if k < len(s)] for k in range(20)]
+    assert all(type(pickle.loads(pickle.dumps(r))) is list for r in rounds)
+
+
+def _record(x):
+    """Counts, per shard (x // 1000), the items the shard has produced."""
+    import ray
+
+    counter = ray.get_actor("compiled_rounds_counter")
+    ray.get(counter.add.remote(x // 1000))
+    return x
+
+
+class _Counter:
+    def __init__(self):
+        self.counts = {}
+
+    def add(self, shard):
+        self.counts[shard] = self.counts.get(shard, 0) + 1
+
+    def get(self):
+        return self.counts
+
+
+@pytest.mark.parametrize("after", [0, 4])
+def test_read_ahead_is_one_round(ray_session, compile_at, compiled, after):
+    ray = ray_session
+    compile_at(after)
+    counter = ray.remote(_Counter).options(name="compiled_rounds_counter").remote()
+    try:
+        p = it.from_iterators([range(0, 12), range(1000, 1012), range(2000, 2012)])
+        delivered = {0: 0, 1: 0, 2: 0}
+        for x in p.for_each(_record).gather_sync():
+            delivered[x // 1000] += 1
+            time.sleep(0.02)  # any early request has time to be produced
+            counts = ray.get(counter.get.remote())
+            for shard, produced in counts.items():
+                assert produced <= delivered[shard] + 1, (shard, produced, delivered)
+    finally:
+        ray.kill(counter)
+
+
+class Boom(ValueError):
+    pass
+
+
+def _fail_at(x):
+    if x == 105:
+        raise Boom(f"bad item {x}")
+    return x
+
+
+def test_user_error_keeps_its_type_and_position(compile_at, compiled):
+    p = it.from_iterators([range(0, 20), range(100, 120)]).for_each(_fail_at)
+    got = []
+    with pytest.raises(Boom, match="bad item 105"):
+        for x in p.gather_sync():
+            got.append(x)
+    assert got[:10] == _round_robin([list(range(0, 5)), list(range(100, 105))])
+    assert 105 not in got and all(x < 6 or 100 <= x < 105 for x in got)
+    assert p.take(4) == [0, 100, 1, 101]  # the workers are fine afterwards
+
+
+def _die_at(x):
+    if x == 1005:
+        os._exit(1)
+    return x
+
+
+def test_dead_worker_is_named(compile_at, compiled):
+    p = it.from_iterators([range(0, 20), range(1000, 1020)]).for_each(_die_at)
+    with pytest.raises(ShardWorkerDied, match="shard 1") as info:
+        for _ in p.gather_sync():
+            pass
+    assert info.value.shard == 1
+    assert it.from_range(6, 2).take(6) == [0, 3, 1, 4, 2, 5]
+
+
+def _array(x):
+    return np.full(20_000, x, dtype=np.int64)  # 160 kB
+
+
+def test_kept_arrays_do_not_block_the_graph(compile_at, compiled):
+    p = it.from_range(60, 2).for_each(_array)
+    kept = list(p.gather_sync())  # every array stays alive
+    assert [int(a[0]) for a in kept] == _round_robin([list(range(30)), list(range(30, 60))])
+    assert all(int(a.sum()) == int(a[0]) * 20_000 for a in kept)
+
+
+def _big(x):
+    return np.full(200_000, x, dtype=np.int64)  # 1.6 MB
+
+
+def test_large_rounds_go_back_to_plain_calls(compile_at, compiled):
+    before = cr.STATS["large"]
+    kept = list(it.from_range(24, 2).for_each(_big).gather_sync())
+    assert [int(a[-1]) for a in kept] == _round_robin([list(range(12)), list(range(12, 24))])
+    assert cr.STATS["large"] == before + 1
+
+
+def _ref_item(x):
+    import ray
+
+    return ray.put(x)  # an ObjectRef item
+
+
+def test_items_that_need_rays_serializer(ray_session, compile_at, compiled):
+    refs = list(it.from_range(8, 2).for_each(_ref_item).gather_sync())
+    assert ray_session.get(refs) == [0, 4, 1, 5, 2, 6, 3, 7]
+
+
+def _slow(x):
+    if x == 3:
+        time.sleep(1.5)
+    return x
+
+
+def test_slow_user_functions_do_not_time_out(compile_at, compiled):
+    from ray.dag import DAGContext
+
+    context = DAGContext.get_current()
+    old = context.get_timeout
+    context.get_timeout = 1  # shorter than the slow item
+    try:
+        assert list(it.from_range(8, 2).for_each(_slow).gather_sync()) == [0, 4, 1, 5, 2, 6, 3, 7]
+    finally:
+        context.get_timeout = old
+
+
+def test_closing_mid_run_tears_down_and_returns_workers(compile_at, compiled):
+    for _ in range(3):
+        local = it.from_range(10_000, 2).gather_sync()
+        assert [next(local) for _ in range(7)] == [0, 5000, 1, 5001, 2, 5002, 3]
+        local.close()
+    assert POOL.idle_count() >= 2
+    started = time.monotonic()
+    assert it.from_range(4, 2).take(4) == [0, 2, 1, 3]
+    assert time.monotonic() - started < 5  # warm workers, not stuck in a graph
+
+
+def test_abandoned_run_is_collected(compile_at, compiled):
+    import gc
+
+    local = it.from_range(10_000, 2).gather_sync()
+    assert next(local) == 0
+    next(local)
+    del local
+    gc.collect()
+    assert it.from_range(4, 2).take(4) == [0, 2, 1, 3]
+
+
+def test_short_runs_do_not_compile(compile_at):
+    compile_at(cr.COMPILE_AFTER_ROUNDS if cr.COMPILE_AFTER_ROUNDS > 0 else 128)
+    before = cr.STATS["compiled"]
+    assert it.from_range(40, 2).take(40) == _round_robin([list(range(20)), list(range(20, 40))])
+    assert cr.STATS["compiled"] == before
+
+
+def test_user_actors_are_never_compiled(ray_session, compile_at):
+    actor = ray_session.remote(it.ParallelIteratorWorker).remote(range(10), False)
+    before = cr.STATS["compiled"]
+    assert list(it.from_actors([actor]).gather_sync()) == list(range(10))
+    assert cr.STATS["compiled"] == before
+    ray_session.kill(actor)
+
+
+def _consume_in_task(n):
+    from reference import compiled_rounds
+
+    compiled_rounds.COMPILE_AFTER_ROUNDS = 0
+    return list(it.from_range(n, 2).gather_sync())
+
+
+def test_consumer_inside_a_ray_task(ray_session):
+    ray = ray_session
+    got = ray.get(ray.remote(_consume_in_task).remote(20))
+    assert got == _round_robin([list(range(10)), list(range(10, 20))])
