@@ -9,7 +9,6 @@ An unstarted iterator pickles (SER-2); a started one refuses with ``TypeError``
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -168,10 +167,10 @@ class LocalIterator:
 
     def duplicate(self, n: int) -> list[LocalIterator]:
         validate.check_int("n", n, 2)
-        tee = _Tee(self, n)
+        shared = _Replay(self)
         return [
-            LocalIterator(_TeeBranch(tee, i), self.shared_metrics, name=f"{self.name}.duplicate[{i}]")
-            for i in range(n)
+            LocalIterator(shared.reader, self.shared_metrics, name=f"{self.name}.duplicate[{k}]")
+            for k in range(n)
         ]
 
     def union(
@@ -197,46 +196,30 @@ def _zip_with_source(item: Any) -> tuple[Any, Any]:
     return (source, item)
 
 
-class _Tee:
-    """Buffers of ``duplicate``: every item pulled once from the source, kept for
-    every copy until that copy reads it."""
+class _Replay:
+    """``duplicate`` in the model: every item pulled from the source is
+    appended to one list; each copy reads that list at its own position and
+    pulls more from the source when it is the first to get there (LOC-5).
+    The model keeps the whole history; a backend need only keep what lags."""
 
-    def __init__(self, source: LocalIterator, n: int) -> None:
+    def __init__(self, source: LocalIterator) -> None:
         self.source = source
-        self.buffers: list[collections.deque[Any]] = [collections.deque() for _ in range(n)]
-        self.done = False
+        self.history: list[Any] = []
+        self.ended = False
 
-    def next_for(self, i: int) -> Any:
-        buffer = self.buffers[i]
-        if not buffer:
-            if self.done:
-                raise StopIteration
-            try:
-                item = next(self.source)
-            except StopIteration:
-                self.done = True
-                raise
-            for b in self.buffers:
-                b.append(item)
-        return buffer.popleft()
-
-
-class _TeeBranch:
-    def __init__(self, tee: _Tee, i: int) -> None:
-        self.tee = tee
-        self.i = i
-
-    def __call__(self, timeout: Any = None) -> Iterator[Any]:
-        return _tee_stream(self.tee, self.i)
-
-
-def _tee_stream(tee: _Tee, i: int) -> Iterator[Any]:
-    while True:
-        try:
-            item = tee.next_for(i)
-        except StopIteration:
-            return
-        yield item
+    def reader(self, timeout: Any = None) -> Iterator[Any]:
+        position = 0
+        while True:
+            if position == len(self.history):
+                if self.ended:
+                    return
+                try:
+                    self.history.append(next(self.source))
+                except StopIteration:
+                    self.ended = True
+                    return
+            yield self.history[position]
+            position += 1
 
 
 class _Union:

@@ -16,7 +16,15 @@ from typing import Generic, TypeVar
 from . import _validate as check
 from . import metrics
 from .metrics import MetricsContext, SharedMetrics
-from .operators import Batch, ConcurrentForEach, Filter, Flatten, ForEach, Shuffle, Transform
+from .operators import (
+    Flatten,
+    ForEach,
+    make_batch,
+    make_filter,
+    make_for_each,
+    make_shuffle,
+    make_transform,
+)
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -89,42 +97,31 @@ class LocalIterator(Generic[T]):
         return context
 
     # -- transforms (LOC-2) ------------------------------------------------
-    def _with(self, op: Callable[[Iterator], Iterator], label: str) -> LocalIterator:
+    def _with(self, op: Callable[[Iterator], Iterator], label: str | None = None) -> LocalIterator:
         return LocalIterator(
             self.base_iterator,
             self.shared_metrics,
             self.local_transforms + [op],
             self.timeout,
-            self.name + label,
+            self.name + (op.label if label is None else label),
         )
 
     def transform(self, fn: Callable[[Iterable[T]], Iterable[U]]) -> LocalIterator[U]:
-        op = Transform(check.check_callable("fn", fn))
-        return self._with(op, op.label)
+        return self._with(make_transform(fn, capture=False))
 
     def for_each(
         self, fn: Callable[[T], U], max_concurrency: int = 1, resources: dict | None = None
     ) -> LocalIterator[U]:
-        check.check_callable("fn", fn)
-        check.check_int("max_concurrency", max_concurrency, minimum=0)
-        check.check_resources("resources", resources)
-        if max_concurrency == 1:
-            op = ForEach(fn)
-        else:
-            op = ConcurrentForEach(fn, max_concurrency, resources)
-        return self._with(op, op.label)
+        return self._with(make_for_each(fn, max_concurrency, resources, capture=False))
 
     def filter(self, fn: Callable[[T], bool]) -> LocalIterator[T]:
-        op = Filter(check.check_callable("fn", fn))
-        return self._with(op, op.label)
+        return self._with(make_filter(fn, capture=False))
 
     def batch(self, n: int) -> LocalIterator[list[T]]:
-        op = Batch(check.check_int("n", n, minimum=1))
-        return self._with(op, op.label)
+        return self._with(make_batch(n))
 
     def flatten(self) -> LocalIterator:
-        op = Flatten()
-        return self._with(op, op.label)
+        return self._with(Flatten())
 
     def combine(self, fn: Callable[[T], list[U]]) -> LocalIterator[U]:
         check.check_callable("fn", fn)
@@ -133,10 +130,7 @@ class LocalIterator(Generic[T]):
         return it
 
     def shuffle(self, shuffle_buffer_size: int, seed: int | None = None) -> LocalIterator[T]:
-        size = check.check_int("shuffle_buffer_size", shuffle_buffer_size, minimum=1)
-        seed = check.check_optional_seed("seed", seed)
-        op = Shuffle(size, seed, f".shuffle(shuffle_buffer_size={size}, seed={seed})")
-        return self._with(op, op.label)
+        return self._with(make_shuffle("shuffle", shuffle_buffer_size, seed))
 
     def zip_with_source_actor(self) -> LocalIterator:
         """Pairs ``(worker, item)``; only after ``gather_async`` (LOC-8)."""

@@ -15,6 +15,8 @@ from typing import Any
 
 import ray
 
+from . import _validate as check
+
 
 class Operator:
     """Base class: ``op(iterator) -> iterator`` and a ``label`` for names (NAME-1)."""
@@ -160,3 +162,37 @@ def apply_all(it: Iterator, operators: Iterable[Callable[[Iterator], Iterator]])
     for op in operators:
         it = op(it)
     return iter(it)
+
+
+# -- building operators from public arguments (shared by both sides) ---------
+def make_transform(fn, *, capture: bool) -> Transform:
+    """PAR-1 / LOC-2. ``capture`` snapshots ``fn`` (parallel side, SHARD-6)."""
+    check.check_callable("fn", fn)
+    return Transform(snapshot(fn) if capture else fn)
+
+
+def make_for_each(fn, max_concurrency: int, resources: dict | None, *, capture: bool) -> Operator:
+    """PAR-2 / PAR-3 / LOC-2: sequential, or as concurrent Ray tasks."""
+    check.check_callable("fn", fn)
+    check.check_int("max_concurrency", max_concurrency, minimum=0)
+    check.check_resources("resources", resources)
+    fn = snapshot(fn) if capture else fn
+    if max_concurrency == 1:
+        return ForEach(fn)
+    return ConcurrentForEach(fn, max_concurrency, resources)
+
+
+def make_filter(fn, *, capture: bool) -> Filter:
+    check.check_callable("fn", fn)
+    return Filter(snapshot(fn) if capture else fn)
+
+
+def make_batch(n: int) -> Batch:
+    return Batch(check.check_int("n", n, minimum=1))
+
+
+def make_shuffle(method: str, shuffle_buffer_size: int, seed: int | None) -> Shuffle:
+    """PAR-8 / LOC-7; ``method`` names the call for the iterator's name."""
+    size = check.check_int("shuffle_buffer_size", shuffle_buffer_size, minimum=1)
+    seed = check.check_optional_seed("seed", seed)
+    return Shuffle(size, seed, f".{method}(shuffle_buffer_size={size}, seed={seed})")

@@ -18,14 +18,12 @@ from . import _validate as check
 from .gather import ASYNC_BATCH_LIMIT, AsyncBatches, Flattened, SyncRounds
 from .local import LocalIterator
 from .operators import (
-    Batch,
-    ConcurrentForEach,
-    Filter,
     Flatten,
-    ForEach,
-    Shuffle,
-    Transform,
-    snapshot,
+    make_batch,
+    make_filter,
+    make_for_each,
+    make_shuffle,
+    make_transform,
 )
 from .sources import PartitionSource, RepartitionNode
 
@@ -61,48 +59,36 @@ class ParallelIterator(Generic[T]):
     __str__ = __repr__
 
     # -- parallel transforms ------------------------------------------------
-    def _with(self, op, label: str) -> ParallelIterator:
+    def _with(self, op) -> ParallelIterator:
         shards = (ShardPlan(s.source, s.operators + (op,)) for s in self._shards)
-        return ParallelIterator(shards, self.name + label)
+        return ParallelIterator(shards, self.name + op.label)
 
     def transform(self, fn: Callable[[Iterable[T]], Iterable[U]]) -> ParallelIterator[U]:
-        op = Transform(snapshot(check.check_callable("fn", fn)))
-        return self._with(op, op.label)
+        return self._with(make_transform(fn, capture=True))
 
     def for_each(
         self, fn: Callable[[T], U], max_concurrency: int = 1, resources: dict | None = None
     ) -> ParallelIterator[U]:
-        fn = snapshot(check.check_callable("fn", fn))
-        check.check_int("max_concurrency", max_concurrency, minimum=0)
-        check.check_resources("resources", resources)
-        if max_concurrency == 1:
-            op = ForEach(fn)
-        else:
-            op = ConcurrentForEach(fn, max_concurrency, resources)
-        return self._with(op, op.label)
+        return self._with(make_for_each(fn, max_concurrency, resources, capture=True))
 
     def filter(self, fn: Callable[[T], bool]) -> ParallelIterator[T]:
-        op = Filter(snapshot(check.check_callable("fn", fn)))
-        return self._with(op, op.label)
+        return self._with(make_filter(fn, capture=True))
 
     def batch(self, n: int) -> ParallelIterator[list[T]]:
-        op = Batch(check.check_int("n", n, minimum=1))
-        return self._with(op, op.label)
+        return self._with(make_batch(n))
 
     def flatten(self) -> ParallelIterator:
-        op = Flatten()
-        return self._with(op, op.label)
+        return self._with(Flatten())
 
     def combine(self, fn: Callable[[T], list[U]]) -> ParallelIterator[U]:
         check.check_callable("fn", fn)
         it = self.for_each(fn).flatten()
         return ParallelIterator(it._shards, self.name + ".combine()")
 
-    def local_shuffle(self, shuffle_buffer_size: int, seed: int | None = None) -> ParallelIterator[T]:
-        size = check.check_int("shuffle_buffer_size", shuffle_buffer_size, minimum=1)
-        seed = check.check_optional_seed("seed", seed)
-        op = Shuffle(size, seed, f".local_shuffle(shuffle_buffer_size={size}, seed={seed})")
-        return self._with(op, op.label)
+    def local_shuffle(
+        self, shuffle_buffer_size: int, seed: int | None = None
+    ) -> ParallelIterator[T]:
+        return self._with(make_shuffle("local_shuffle", shuffle_buffer_size, seed))
 
     # -- reshaping ------------------------------------------------------------
     def repartition(self, num_partitions: int, batch_ms: int = 0) -> ParallelIterator[T]:
