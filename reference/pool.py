@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ._ray import ensure_ray
 from .worker import ParallelIteratorWorker
@@ -22,6 +24,9 @@ from .worker import ParallelIteratorWorker
 MAX_IDLE_WORKERS = int(os.environ.get("REFERENCE_MAX_IDLE_WORKERS", "8"))
 
 _WorkerActor = ray.remote(ParallelIteratorWorker)
+
+#: How long the list of alive nodes is trusted before it is read again.
+_NODES_TTL_S = 10.0
 
 
 class WorkerPool:
@@ -32,6 +37,9 @@ class WorkerPool:
         self._idle: list = []
         self._lock = threading.Lock()
         self._session: tuple | None = None
+        self._nodes: list[str] = []
+        self._nodes_read_at = float("-inf")
+        self._placed = 0
 
     def _current_session(self) -> tuple:
         return (os.getpid(), ray.get_runtime_context().get_job_id())
@@ -49,9 +57,23 @@ class WorkerPool:
         return self.create()
 
     def create(self):
-        """A new worker, bypassing the idle pool."""
+        """A new worker, bypassing the idle pool. On a cluster, new workers go
+        to the alive nodes in turn, so a run's shards spread over the nodes."""
         ensure_ray()
-        return _WorkerActor.options(num_cpus=0, scheduling_strategy="SPREAD").remote(None, False)
+        nodes = self._alive_nodes()
+        strategy: object = "DEFAULT"
+        if len(nodes) > 1:
+            self._placed += 1
+            node = nodes[self._placed % len(nodes)]
+            strategy = NodeAffinitySchedulingStrategy(node, soft=True)
+        return _WorkerActor.options(num_cpus=0, scheduling_strategy=strategy).remote(None, False)
+
+    def _alive_nodes(self) -> list[str]:
+        now = time.monotonic()
+        if now - self._nodes_read_at > _NODES_TTL_S:
+            self._nodes = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
+            self._nodes_read_at = now
+        return self._nodes
 
     def release(self, handle, healthy: bool) -> None:
         """Reset and keep ``handle`` for reuse, or kill it."""
