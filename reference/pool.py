@@ -80,13 +80,25 @@ class WorkerPool:
         if healthy and ray.is_initialized():
             with self._lock:
                 if self._session == self._current_session() and len(self._idle) < self.max_idle:
-                    handle._pi_reset.remote()
-                    self._idle.append(handle)
+                    if all(h is not handle for h in self._idle):
+                        handle._pi_reset.remote()
+                        self._idle.append(handle)
                     return
         try:
             ray.kill(handle)
         except Exception:  # already gone, or Ray shut down
             pass
+
+    def clear(self) -> None:
+        """Kill every idle worker: after a worker died, the others may be
+        dying too (same node, same cause), and a fresh start is cheap."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for handle in idle:
+            try:
+                ray.kill(handle)
+            except Exception:  # already gone
+                pass
 
     def idle_count(self) -> int:
         with self._lock:

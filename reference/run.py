@@ -141,6 +141,8 @@ class Run:
         pooled, self._pooled = self._pooled, []
         for handle in pooled:
             POOL.release(handle, healthy)
+        if isinstance(error, ShardWorkerDied):
+            POOL.clear()
         claimed, self._claimed = self._claimed, []
         for handle, run_id in claimed:
             try:
