@@ -1,0 +1,17 @@
+"""Control: the reference behind the mutants' proxy layer, with nothing broken.
+
+Every mutant is this module plus one deliberate bug. The suite must pass it;
+if it does not, a failure of a mutant says nothing about the suite.
+"""
+
+from conformance.mutants import _wrap
+
+
+class ParallelIterator(_wrap.ParallelIterator):
+    pass
+
+
+LocalIterator = _wrap.LocalIterator
+ParallelIteratorWorker = _wrap.ParallelIteratorWorker
+from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
+globals().update(_wrap.HOOKS)

@@ -1,0 +1,34 @@
+"""Mutant: ``gather_sync`` never signals the end of the stream.
+
+Breaks **GATH-8** (a run ends exactly when every shard has ended and never
+blocks forever on ended shards). After the last item, ``next()`` keeps polling
+for "more items" instead of raising ``StopIteration``; every item is delivered
+in the right order first, and ``take(n)`` returns as long as ``n`` items
+exist. Only the suite's per-test timeout can turn this into a failure.
+"""
+
+import time
+
+from conformance.mutants import _wrap
+
+
+def _never_ends(inner, kind):
+    yield from _wrap.relay(inner, kind)
+    while True:  # waiting for an end-of-stream marker that never comes
+        time.sleep(0.05)
+
+
+class ParallelIterator(_wrap.ParallelIterator):
+    def _gather(self, kind, inner):
+        if kind != "sync":
+            return super()._gather(kind, inner)
+        return _wrap.wrapped(self, inner, _never_ends, kind)
+
+    take = _wrap.take
+    show = _wrap.show
+
+
+LocalIterator = _wrap.LocalIterator
+ParallelIteratorWorker = _wrap.ParallelIteratorWorker
+from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
+globals().update(_wrap.HOOKS)

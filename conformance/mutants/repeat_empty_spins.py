@@ -1,0 +1,65 @@
+"""Mutant: with ``repeat=True`` an empty shard spins instead of ending.
+
+Breaks **SRC-6** (an empty shard stays empty: it MUST end rather than spin).
+The repeating source is ``while True: yield from items``, which for an empty
+shard loops forever without yielding, so any run that reads that shard hangs
+(only the per-test timeout ends it). Non-empty repeating shards cycle
+correctly; ``from_items``, ``from_range`` and ``from_iterators`` all use it.
+"""
+
+import reference
+from conformance.mutants import _wrap
+
+
+class _Cycle:
+    def __init__(self, source):
+        self.source = source
+
+    def __iter__(self):
+        source = self.source
+        while True:
+            yield from (source() if callable(source) else source)
+
+
+class ParallelIterator(_wrap.ParallelIterator):
+    pass
+
+
+_from_items, _from_range, _from_iterators, from_actors = _wrap.sources(ParallelIterator)
+
+
+def _cycled(parts, checked):
+    inner = reference.from_iterators([_Cycle(p) for p in parts], False, checked.name)
+    return ParallelIterator(inner, checked._sources)
+
+
+def from_items(items, num_shards=2, repeat=False):
+    if not repeat:
+        return _from_items(items, num_shards, repeat)
+    try:
+        items = list(items)
+    except TypeError:
+        return _from_items(items, num_shards, repeat)  # the proper TypeError (BAD-1)
+    checked = _from_items(items, num_shards, repeat)
+    return _cycled([items[i::num_shards] for i in range(num_shards)], checked)
+
+
+def from_range(n, num_shards=2, repeat=False):
+    checked = _from_range(n, num_shards, repeat)
+    if not repeat:
+        return checked
+    size = n // num_shards
+    parts = [range(i * size, n if i == num_shards - 1 else (i + 1) * size) for i in range(num_shards)]
+    return _cycled(parts, checked)
+
+
+def from_iterators(generators, repeat=False, name=None):
+    checked = _from_iterators(generators, repeat, name)  # refuses one-shot iterators
+    if not repeat:
+        return checked
+    return _cycled(list(generators), checked)
+
+
+LocalIterator = _wrap.LocalIterator
+ParallelIteratorWorker = _wrap.ParallelIteratorWorker
+globals().update(_wrap.HOOKS)
