@@ -253,3 +253,13 @@ def in_flight(log: Any, pause: float) -> Any:
         return item
 
     return call
+
+
+def remainder_of_three(x: Any) -> int:
+    """filter with a truthy, non-bool answer: keeps ``x`` unless ``x % 3 == 0`` (PAR-4)."""
+    return x % 3
+
+
+def as_tuple_and_range(x: Any) -> tuple[Any, ...]:
+    """for_each: a tuple holding ``x`` then a ``range``, to flatten non-list iterables (PAR-6)."""
+    return (x, range(x % 3))

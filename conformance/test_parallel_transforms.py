@@ -147,6 +147,19 @@ def test_batch_groups_consecutive_items(api: Any, sources: dict[str, Any], data:
         assert all(len(b) == n for b in shard[:-1]), shard
 
 
+@clauses("PAR-4")
+def test_filter_keeps_items_whose_answer_is_truthy_not_only_true(api: Any) -> None:
+    pi = api.from_items(list(range(10)), num_shards=2).filter(funcs.remainder_of_three)
+    assert sorted(drain(pi.gather_sync())) == [x for x in range(10) if x % 3]
+
+
+@clauses("PAR-6")
+def test_flatten_takes_any_iterable_not_only_lists(api: Any) -> None:
+    pi = api.from_items(list(range(6)), num_shards=2).for_each(funcs.as_tuple_and_range)
+    expected = [[y for x in s for y in (x, range(x % 3))] for s in ([0, 2, 4], [1, 3, 5])]
+    assert shard_lists(pi.flatten()) == expected
+
+
 @clauses("PAR-6")
 def test_flatten_yields_elements_in_order(api: Any, sources: dict[str, Any]) -> None:
     pi = sources["two"].for_each(funcs.Split(2)).flatten()

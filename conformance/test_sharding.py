@@ -127,6 +127,10 @@ def test_union_shard_i(api: Any) -> None:
     b = api.from_iterators([[4], [], [5, 6]])
     assert shard_lists(a.union(b)) == [[1, 2], [3], [4], [], [5, 6]]
     assert drain(a.union(b).get_shard(4)) == [5, 6]
+    c = api.from_iterators([[7], [8, 9]])
+    three = a.union(b).union(c)
+    expected = [[1, 2], [3], [4], [], [5, 6], [7], [8, 9]]
+    assert [drain(three.get_shard(i)) for i in range(three.num_shards())] == expected
 
 
 @clauses("SHARD-9")
