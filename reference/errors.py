@@ -8,14 +8,17 @@ from ray.exceptions import RayTaskError
 
 
 class ShardWorkerDied(RuntimeError):
-    """A shard's worker process died or became unreachable mid-run."""
+    """Shard workers died or became unreachable mid-run (ERR-6)."""
 
-    def __init__(self, shard: int, num_shards: int, cause: BaseException):
+    def __init__(self, shard: int | list[int], num_shards: int, cause: BaseException):
+        shards = [shard] if isinstance(shard, int) else list(shard)
+        named = ", ".join(f"shard {s}" for s in shards)
         super().__init__(
-            f"shard {shard}: its worker died or became unreachable "
+            f"{named}: worker died or became unreachable "
             f"({type(cause).__name__}); the run cannot continue"
         )
-        self.shard = shard
+        self.shard = shards[0]
+        self.shards = shards
 
 
 class ShardBusy(RuntimeError):
