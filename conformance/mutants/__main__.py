@@ -17,9 +17,9 @@ pytest-timeout, so a hanging mutant fails in bounded time; a run that exceeds
 Flaky catches: the tests that caught mutants are re-run on the control; a
 mutant caught only by tests that fail on the control too is re-run without
 them (``--confirm-rounds`` times), so a catch means "fails here, passes on the
-control". With ``--reproduce`` the catching tests are also re-run on the
-mutant, and a catch that does not fail again is dropped (slower; for judging
-the suite on a busy machine). ``--targeted-only`` runs only the tests citing
+control". The catching tests are also re-run on the mutant, and a catch that
+does not fail again is dropped (``--no-reproduce`` skips this: faster, but a
+flaky test can then "catch" a mutant). ``--targeted-only`` runs only the tests citing
 each mutant's own clauses, to see whether they catch it by themselves.
 
 For each mutant it prints the clauses cited by the tests that caught it (from
@@ -234,8 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-control", action="store_true", help="skip the control run")
     parser.add_argument(
         "--reproduce",
-        action="store_true",
-        help="re-run each mutant's catching tests on it; a catch that does not fail again is dropped",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="re-run each catching test on its mutant; a catch that does not fail again is dropped "
+        "(default on; --no-reproduce is faster but trusts flaky tests)",
     )
     parser.add_argument(
         "--confirm-rounds",
