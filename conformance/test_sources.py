@@ -128,6 +128,17 @@ def test_parallel_iterator_worker_can_be_subclassed(api: Any) -> None:
     api.ParallelIteratorWorker(range(3), False)
 
 
+@clauses("SRC-5", "SRC-6")
+@needs("from_actors", "ray")
+def test_a_repeating_worker_restarts_its_source(api: Any) -> None:
+    """A worker constructed with ``repeat=True`` cycles its item_generator (SRC-6)."""
+    import ray
+
+    actor = ray.remote(_worker_subclass(api)).remote([1, 2], True)
+    assert api.from_actors([actor]).take(5) == [1, 2, 1, 2, 1]
+    ray.kill(actor)
+
+
 @clauses("SRC-4", "SRC-5", "LIFE-4")
 @needs("from_actors", "ray")
 def test_from_actors_reads_the_actors_item_generators(api: Any) -> None:
