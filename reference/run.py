@@ -63,12 +63,9 @@ class Run:
     def start(self) -> list:
         """Start every shard; returns one worker handle per shard."""
         wanted: dict[int, set] = defaultdict(set)
-        nodes: dict[int, RepartitionNode] = {}
         for shard in self.shards:
             if isinstance(shard.source, PartitionSource):
-                node = shard.source.node
-                nodes[id(node)] = node
-                wanted[id(node)].add(shard.source.index)
+                wanted[id(shard.source.node)].add(shard.source.index)
         handles = [self._start_shard(i, shard, wanted) for i, shard in enumerate(self.shards)]
         # A start that failed (say, a transform that cannot be unpickled in the
         # worker) is reported now, with its own type, not as a later symptom.
