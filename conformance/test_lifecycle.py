@@ -8,6 +8,7 @@ keep up to ``conformance_idle_pool_limit`` idle workers (default 0).
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from typing import Any
@@ -64,6 +65,26 @@ def test_workers_are_released_after_each_run(backend: Any, api: Any, tmp_path: A
         f"{RELEASE_WAIT} s after their runs ended (idle pool limit {limit})"
     )
     del exhausted, failed, abandoned
+
+
+@clauses("LIFE-1", "ERR-6")
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("gather", ["gather_sync", "gather_async"])
+def test_runs_collected_in_a_reference_cycle_leave_later_runs_whole(api: Any, gather: str) -> None:
+    """An abandoned iterator that only the cyclic garbage collector can free is
+    released like any other, and the run right after it works: whatever the
+    collected run gave back must still be usable (no worker reported dead, no
+    item lost). The later run is slowed so that it is still going when anything
+    broken by the collection gives way."""
+    for _ in range(3):
+        it = getattr(api.from_items(list(range(8)), num_shards=2), gather)()
+        next(it)
+        cycle: dict[str, Any] = {"it": it}
+        cycle["self"] = cycle
+        del it, cycle
+        gc.collect()
+        later = api.from_items(list(range(8)), num_shards=2).for_each(funcs.Sleep(0.02))
+        assert sorted(drain(getattr(later, gather)())) == list(range(8))
 
 
 @clauses("LIFE-2")

@@ -7,6 +7,14 @@ give them back reset when they end. The pool never holds more than
 ``REFERENCE_MAX_IDLE_WORKERS``, default 8); extra workers are killed. The
 workers of a run that failed for any reason are killed, not reused: one of
 them may be dead or stuck.
+
+The pool also keeps a strong reference to every worker it has lent out until
+the worker is released. A run that is abandoned is often collected by the
+cyclic garbage collector, which calls the finalizer of every object in the
+garbage cycle -- the run's ``ActorHandle`` objects included, whose finalizer
+tells Ray the actor is no longer referenced -- before the run's ``finally``
+gives those very handles back to the pool. Ray would then destroy a pooled
+actor mid-run. Handles reachable from the pool are never in such a cycle.
 """
 
 from __future__ import annotations
@@ -35,6 +43,9 @@ class WorkerPool:
     def __init__(self, max_idle: int = MAX_IDLE_WORKERS):
         self.max_idle = max_idle
         self._idle: list = []
+        #: workers lent out and not yet released (see module doc); handles
+        #: hash and compare by actor id
+        self._lent: set = set()
         self._lock = threading.Lock()
         self._session: tuple | None = None
         self._nodes: list[str] = []
@@ -50,11 +61,17 @@ class WorkerPool:
         session = self._current_session()
         with self._lock:
             if session != self._session:
-                self._idle.clear()  # handles from an earlier Ray session are dead
+                # handles from an earlier Ray session are dead
+                self._idle.clear()
+                self._lent.clear()
                 self._session = session
             if self._idle:
-                return self._idle.pop()
+                return self._lend(self._idle.pop())
         return self.create()
+
+    def _lend(self, handle):
+        self._lent.add(handle)
+        return handle
 
     def create(self):
         """A new worker, bypassing the idle pool. On a cluster, new workers go
@@ -66,7 +83,9 @@ class WorkerPool:
             self._placed += 1
             node = nodes[self._placed % len(nodes)]
             strategy = NodeAffinitySchedulingStrategy(node, soft=True)
-        return _WorkerActor.options(num_cpus=0, scheduling_strategy=strategy).remote(None, False)
+        handle = _WorkerActor.options(num_cpus=0, scheduling_strategy=strategy).remote(None, False)
+        with self._lock:
+            return self._lend(handle)
 
     def _alive_nodes(self) -> list[str]:
         now = time.monotonic()
@@ -77,10 +96,12 @@ class WorkerPool:
 
     def release(self, handle, healthy: bool) -> None:
         """Reset and keep ``handle`` for reuse, or kill it."""
+        with self._lock:
+            self._lent.discard(handle)
         if healthy and ray.is_initialized():
             with self._lock:
                 if self._session == self._current_session() and len(self._idle) < self.max_idle:
-                    if all(h is not handle for h in self._idle):
+                    if handle not in self._idle:
                         handle._pi_reset.remote()
                         self._idle.append(handle)
                     return
@@ -103,6 +124,10 @@ class WorkerPool:
     def idle_count(self) -> int:
         with self._lock:
             return len(self._idle)
+
+    def lent_count(self) -> int:
+        with self._lock:
+            return len(self._lent)
 
 
 POOL = WorkerPool()

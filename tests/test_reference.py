@@ -3,6 +3,7 @@ edges). The clause-by-clause judgement lives in the conformance suite."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 import pickle
 
@@ -100,6 +101,20 @@ def test_idle_pool_stays_bounded_over_many_runs():
         assert sorted(p.gather_async()) == list(range(20))
         assert p.take(3) == [0, 5, 10]
     assert POOL.idle_count() <= POOL.max_idle
+
+
+def test_the_pool_holds_lent_workers_until_their_run_is_released():
+    """A run's handles stay reachable from the pool while the run lives, so a
+    run collected in a reference cycle cannot finalize them (see pool.py)."""
+    lent = POOL.lent_count()
+    run = it.from_range(8, num_shards=2).gather_sync()
+    next(run)
+    assert POOL.lent_count() == lent + 2
+    cycle = {"run": run}
+    cycle["self"] = cycle
+    del run, cycle
+    gc.collect()
+    assert POOL.lent_count() == lent
 
 
 def test_reused_workers_carry_no_state():
