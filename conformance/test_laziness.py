@@ -193,6 +193,35 @@ def test_async_read_ahead_is_bounded(
         assert produced["a"].value() == 0, "get_shard(1) ran shard 0"
 
 
+@clauses("LAZY-5")
+@pytest.mark.parametrize("num_async", [1, 3])
+@pytest.mark.parametrize("gather", ["gather_async", "get_shard"])
+def test_async_read_ahead_is_bounded_on_unbounded_shards(
+    backend: Any, api: Any, tmp_path: Any, num_async: int, gather: str
+) -> None:
+    """Shards that never end, so a backend reading ahead further than
+    ``(num_async + 1) * B - 1`` items has the items to do it with."""
+    tags = ["a", "b"]
+    produced = probes.Counters(tmp_path)
+    pi = api.from_iterators([probes.CountingCount(t, produced[t]) for t in tags])
+    if gather == "gather_async":
+        it, read = pi.gather_async(batch_ms=0, num_async=num_async), tags
+    else:
+        it, read = pi.get_shard(1, batch_ms=0, num_async=num_async), ["b"]
+    slack = (num_async + 1) * backend.async_batch_limit - 1
+    delivered: dict[str, int] = {}
+    for step in range(3 * backend.async_batch_limit + 3):
+        item = next(it)
+        delivered[item[0]] = delivered.get(item[0], 0) + 1
+        if step in (0, 2 * backend.async_batch_limit):
+            time.sleep(SETTLE)
+            _check_bound(produced, delivered, read, slack, f"after {step + 1} next() calls")
+    time.sleep(SETTLE)
+    _check_bound(produced, delivered, read, slack, "at the end")
+    if gather == "get_shard":
+        assert produced["a"].value() == 0, "get_shard(1) ran shard 0"
+
+
 @clauses("LAZY-6")
 @pytest.mark.parametrize("gather", ["gather_sync", "gather_async"])
 def test_infinite_sources_work_with_take(backend: Any, api: Any, tmp_path: Any, gather: str) -> None:

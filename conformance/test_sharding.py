@@ -139,7 +139,7 @@ def test_select_shards_keeps_increasing_index_order(api: Any) -> None:
     assert shard_lists(pi.select_shards([3, 0, 2])) == [[0], [2], [3]]
 
 
-@clauses("SHARD-9")
+@clauses("SHARD-9", "SHARD-7")
 def test_select_shards_repeated_indices_count_once(api: Any) -> None:
     pi = api.from_iterators([[0], [1], [2], [3]])
     picked = pi.select_shards([2, 1, 2, 1])
