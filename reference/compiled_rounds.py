@@ -9,7 +9,10 @@ shard, in shard order. It has two ways of asking for a round:
 * **a Ray compiled graph** -- after ``COMPILE_AFTER_ROUNDS`` plain rounds the
   run compiles one graph over its workers (``ray.dag``), whose ``execute`` asks
   every shard for one item over shared-memory channels: several times cheaper
-  per round than actor calls. If compiling fails for any reason (unsupported
+  per round than actor calls. A run whose plain rounds were slow (slow user
+  functions or a slow consumer, ``COMPILE_MAX_ROUND_MS``) does not compile:
+  the graph would save little, and its polling channels would take CPU time
+  from the workers. If compiling fails for any reason (unsupported
   setting, a consumer where compiled graphs do not work, ...) the run stays on
   plain calls. Runs over ``from_actors`` shards never compile: those actors are
   the user's, and a compiled graph would take over their execution loop.
@@ -48,6 +51,7 @@ import io
 import logging
 import os
 import pickle
+import time
 from collections.abc import Iterator
 
 import ray
@@ -62,6 +66,13 @@ from .sources import ActorSource
 #: Environment variable ``REFERENCE_COMPILE_AFTER_ROUNDS``.
 COMPILE_AFTER_ROUNDS = int(os.environ.get("REFERENCE_COMPILE_AFTER_ROUNDS", "128"))
 
+#: A run compiles only if its plain rounds took less than this on average
+#: (milliseconds, consumer's time included). A graph saves well under a
+#: millisecond per round, and its channels poll while they wait, taking CPU
+#: time from the workers' user code: with slow rounds it costs more than it
+#: saves. Environment variable ``REFERENCE_COMPILE_MAX_ROUND_MS``.
+COMPILE_MAX_ROUND_MS = float(os.environ.get("REFERENCE_COMPILE_MAX_ROUND_MS", "2.5"))
+
 #: Mean pickled bytes per compiled round above which the run goes back to
 #: plain calls (large items travel faster through the object store).
 LARGE_ROUND_BYTES = 256 * 1024
@@ -73,8 +84,9 @@ _CG_LOGGER = "ray.dag.compiled_dag_node"
 
 #: What the runs of this process did, for tests and benchmarks: graphs
 #: compiled, compile attempts that failed, runs that went back to plain calls
-#: for large rounds, answers parked because they did not pickle.
-STATS = {"compiled": 0, "compile_failed": 0, "large": 0, "parked": 0}
+#: for large rounds, answers parked because they did not pickle, runs that did
+#: not compile because their rounds were slow.
+STATS = {"compiled": 0, "compile_failed": 0, "large": 0, "parked": 0, "slow": 0}
 
 
 # -- inside the shard worker (run through ``__ray_call__``) ---------------------
@@ -187,6 +199,7 @@ class LockstepRounds:
         self.compilable = compilable and COMPILE_AFTER_ROUNDS >= 0
         self.compile_after = COMPILE_AFTER_ROUNDS
         self.rounds_done = 0
+        self.timed_from = 0.0  # when the first round was delivered
         # plain mode: shard -> ref of its already-requested next answer
         self.pending: dict[int, object] = {}
         # compiled mode
@@ -211,6 +224,8 @@ class LockstepRounds:
             else:
                 answers = self._plain_round()
             self.rounds_done += 1
+            if self.rounds_done == 1:
+                self.timed_from = time.perf_counter()
             items: list = []
             still_active = []
             for shard, (got, ended) in zip(self.active, answers, strict=True):
@@ -269,13 +284,25 @@ class LockstepRounds:
             and self.rounds_done >= self.compile_after
             and not self.pending
         ):
-            self._compile()
+            if self._rounds_are_slow():
+                STATS["slow"] += 1
+                self.compilable = False
+            else:
+                self._compile()
         if self.graph is None and self.compilable:
             # The round before compiling asks nothing early (plain requests
             # in flight would be answered after the graph takes over).
             self.ask_early = self.rounds_done + 1 < self.compile_after
         else:
             self.ask_early = True
+
+    def _rounds_are_slow(self) -> bool:
+        """Whether the plain rounds after the first (whose time includes the
+        workers' start) took more than ``COMPILE_MAX_ROUND_MS`` on average."""
+        if self.rounds_done < 2:
+            return False
+        mean_s = (time.perf_counter() - self.timed_from) / (self.rounds_done - 1)
+        return mean_s * 1000 > COMPILE_MAX_ROUND_MS
 
     def _compile(self) -> None:
         self.compilable = False  # one attempt per run

@@ -31,6 +31,8 @@ def compile_at(monkeypatch):
         monkeypatch.setattr(cr, "COMPILE_AFTER_ROUNDS", rounds)
 
     at(0)
+    # Compile however slow the rounds are (a loaded machine), unless a test says otherwise.
+    monkeypatch.setattr(cr, "COMPILE_MAX_ROUND_MS", float("inf"))
     return at
 
 
@@ -212,6 +214,21 @@ def test_short_runs_do_not_compile(compile_at):
     before = cr.STATS["compiled"]
     assert it.from_range(40, 2).take(40) == _round_robin([list(range(20)), list(range(20, 40))])
     assert cr.STATS["compiled"] == before
+
+
+def test_runs_with_slow_rounds_do_not_compile(compile_at, monkeypatch):
+    compile_at(4)
+    monkeypatch.setattr(cr, "COMPILE_MAX_ROUND_MS", 5.0)
+    before = dict(cr.STATS)
+    pi = it.from_range(16, 2).for_each(_sleep_20ms)
+    assert list(pi.gather_sync()) == _round_robin([list(range(8)), list(range(8, 16))])
+    assert cr.STATS["compiled"] == before["compiled"]
+    assert cr.STATS["slow"] == before["slow"] + 1
+
+
+def _sleep_20ms(x):
+    time.sleep(0.02)
+    return x
 
 
 def test_user_actors_are_never_compiled(ray_session, compile_at):
