@@ -112,7 +112,12 @@ def autostart(backend: Any) -> isolated.Outcome:
     """A child driver that runs a pipeline without initialising Ray first."""
     if not backend.has("ray"):
         pytest.skip("backend does not declare capability ray (BACK-4)")
-    return isolated.run(backend, "ray_autostart", timeout=120, setup=False, join_ray=False)
+    # RAY_ADDRESS=local: with no address at all, ray.init() joins any Ray
+    # already running on this machine (a local test cluster, say) instead of
+    # starting one, and there would be nothing of the backend's own to check.
+    return isolated.run(
+        backend, "ray_autostart", timeout=120, setup=False, join_ray=False, env={"RAY_ADDRESS": "local"}
+    )
 
 
 @clauses("LIFE-3")
