@@ -13,7 +13,9 @@ is caught, and prints which clauses caught each mutant and the mutation score.
 
 Adding a mutant: copy a small one (``union_swapped.py``), subclass
 ``_wrap.ParallelIterator`` / ``_wrap.LocalIterator`` and override one thing,
-using only the reference's public API; keep the rest of the behaviour right
-(names, argument checks, errors), so the mutant shows whether the suite checks
-that one clause rather than whether it notices collateral damage.
+using only the reference's public API, and end the module with
+``globals().update(_wrap.exports(ParallelIterator))``; keep the rest of the
+behaviour right (names, argument checks, errors), so the mutant shows whether
+the suite checks that one clause rather than whether it notices collateral
+damage.
 """

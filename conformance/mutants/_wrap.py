@@ -10,6 +10,12 @@ Nothing here touches ``reference`` internals: only the names exported by
 documents (``LocalIterator.name``, ``LocalIterator.shared_metrics``,
 ``ParallelIterator.name``, ``MetricsContext.current_actor``).
 
+A mutant module ends with ``globals().update(_wrap.exports(ParallelIterator))``,
+which gives it every public name and hook (:func:`exports`). A mutant that
+replaces what a method returns still calls the reference for the same
+arguments (for its argument checks and its name) and hands both to
+``self._replaced(checked, out)``.
+
 Helpers at the bottom (``local``, ``take``, ``show``, ``check_count``, …) are the
 small pieces several mutants share: a gather built from a generator function,
 ``take``/``show`` that go through the mutant's own ``gather_sync`` (PAR-13), and
@@ -22,7 +28,7 @@ import builtins
 import functools
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import reference
 
@@ -30,45 +36,33 @@ ParallelIteratorWorker = reference.ParallelIteratorWorker
 MetricsContext = reference.MetricsContext
 SharedMetrics = reference.SharedMetrics
 #: The reference's conformance hooks (BACK-3), which every mutant re-exports
-#: unchanged: ``globals().update(_wrap.HOOKS)``.
+#: unchanged (:func:`exports`).
 HOOKS = {name: getattr(reference, name) for name in dir(reference) if name.startswith("conformance_")}
 
 
 def unwrap(obj: Any) -> Any:
-    return obj._it if isinstance(obj, (ParallelIterator, LocalIterator)) else obj
+    return obj._it if isinstance(obj, _Proxy) else obj
 
 
-class LocalIterator:
-    """Proxy of ``reference.LocalIterator`` (LOC-1..LOC-9)."""
+class _Proxy:
+    """What both proxies share: the wrapped ``reference`` object ``self._it``,
+    its ``name`` and repr, ``take``/``show``, and the transforms that exist on
+    both sides, each forwarded and its result wrapped again by ``_derive``."""
 
-    def __init__(
-        self,
-        base_iterator: Callable[..., Any],
-        shared_metrics: Any = None,
-        local_transforms: list | None = None,
-        timeout: int | None = None,
-        name: str | None = None,
-    ):
-        self._it = reference.LocalIterator(base_iterator, shared_metrics, local_transforms, timeout, name)
+    _it: Any
 
-    @classmethod
-    def _wrap(cls, inner: reference.LocalIterator) -> LocalIterator:
-        obj = cls.__new__(cls)
-        obj._it = inner
-        return obj
+    def _derive(self, inner: Any) -> Any:
+        """``inner`` (a reference object made from ``self._it``) wrapped as ``self`` is."""
+        raise NotImplementedError
 
-    def _w(self, inner: reference.LocalIterator) -> LocalIterator:
-        return type(self)._wrap(inner)
+    def _replaced(self, checked: Any, out: Any) -> Any:
+        """``out``, a mutant's replacement for ``checked``, wrapped as ``self`` is.
 
-    # iteration
-    def __iter__(self) -> LocalIterator:
-        return self
-
-    def __next__(self) -> Any:
-        return next(self._it)
-
-    def close(self) -> None:
-        self._it.close()
+        ``checked`` is what the reference (or the proxy) returned for the same
+        call, made only for its argument checks and its name: ``out`` takes that
+        name, so the mutant differs from the reference in its items alone."""
+        out.name = checked.name
+        return self._derive(out)
 
     def __repr__(self) -> str:
         return repr(self._it)
@@ -82,97 +76,8 @@ class LocalIterator:
     @name.setter
     def name(self, value: str) -> None:
         self._it.name = value
-
-    @property
-    def shared_metrics(self) -> Any:
-        return self._it.shared_metrics
-
-    @staticmethod
-    def get_metrics() -> Any:
-        return reference.LocalIterator.get_metrics()
 
     # transforms
-    def transform(self, fn):
-        return self._w(self._it.transform(fn))
-
-    def for_each(self, fn, max_concurrency=1, resources=None):
-        return self._w(self._it.for_each(fn, max_concurrency, resources))
-
-    def filter(self, fn):
-        return self._w(self._it.filter(fn))
-
-    def batch(self, n):
-        return self._w(self._it.batch(n))
-
-    def flatten(self):
-        return self._w(self._it.flatten())
-
-    def combine(self, fn):
-        return self._w(self._it.combine(fn))
-
-    def shuffle(self, shuffle_buffer_size, seed=None):
-        return self._w(self._it.shuffle(shuffle_buffer_size, seed))
-
-    def zip_with_source_actor(self):
-        return self._w(self._it.zip_with_source_actor())
-
-    # consuming
-    def take(self, n):
-        return self._it.take(n)
-
-    def show(self, n=20):
-        return self._it.show(n)
-
-    # combining
-    def duplicate(self, n):
-        return [self._w(copy) for copy in self._it.duplicate(n)]
-
-    def union(self, *others, deterministic=False, round_robin_weights=None):
-        inner = self._it.union(
-            *[unwrap(o) for o in others],
-            deterministic=deterministic,
-            round_robin_weights=round_robin_weights,
-        )
-        return self._w(inner)
-
-
-class ParallelIterator:
-    """Proxy of ``reference.ParallelIterator`` (PAR-1..PAR-14, GATH-1..GATH-6).
-
-    ``_sources`` carries, through every transform and union, what the plan
-    was built from (``("actors", handles)``, ``("iterators", generators)``);
-    only mutants that misbehave on particular sources look at it.
-    """
-
-    local_class = LocalIterator
-
-    def __init__(self, inner: reference.ParallelIterator, sources: tuple = ()):
-        self._it = inner
-        self._sources = tuple(sources)
-
-    def _derive(self, inner: reference.ParallelIterator, sources: tuple | None = None):
-        return type(self)(inner, self._sources if sources is None else sources)
-
-    def _local(self, inner: reference.LocalIterator) -> LocalIterator:
-        return self.local_class._wrap(inner)
-
-    def __iter__(self):
-        return iter(self._it)  # TypeError (PAR-14)
-
-    def __repr__(self) -> str:
-        return repr(self._it)
-
-    __str__ = __repr__
-
-    @property
-    def name(self) -> str:
-        return self._it.name
-
-    @name.setter
-    def name(self, value: str) -> None:
-        self._it.name = value
-
-    # parallel transforms
     def transform(self, fn):
         return self._derive(self._it.transform(fn))
 
@@ -191,6 +96,104 @@ class ParallelIterator:
     def combine(self, fn):
         return self._derive(self._it.combine(fn))
 
+    # consuming
+    def take(self, n):
+        return self._it.take(n)
+
+    def show(self, n=20):
+        return self._it.show(n)
+
+
+class LocalIterator(_Proxy):
+    """Proxy of ``reference.LocalIterator`` (LOC-1..LOC-9)."""
+
+    def __init__(
+        self,
+        base_iterator: Callable[..., Any],
+        shared_metrics: Any = None,
+        local_transforms: list | None = None,
+        timeout: int | None = None,
+        name: str | None = None,
+    ):
+        self._it = reference.LocalIterator(base_iterator, shared_metrics, local_transforms, timeout, name)
+
+    @classmethod
+    def _wrap(cls, inner: reference.LocalIterator) -> LocalIterator:
+        obj = cls.__new__(cls)
+        obj._it = inner
+        return obj
+
+    def _derive(self, inner: reference.LocalIterator) -> LocalIterator:
+        return type(self)._wrap(inner)
+
+    # iteration
+    def __iter__(self) -> LocalIterator:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._it)
+
+    def close(self) -> None:
+        self._it.close()
+
+    @property
+    def shared_metrics(self) -> Any:
+        return self._it.shared_metrics
+
+    @staticmethod
+    def get_metrics() -> Any:
+        return reference.LocalIterator.get_metrics()
+
+    # transforms (and those of ``_Proxy``)
+    def shuffle(self, shuffle_buffer_size, seed=None):
+        return self._derive(self._it.shuffle(shuffle_buffer_size, seed))
+
+    def zip_with_source_actor(self):
+        return self._derive(self._it.zip_with_source_actor())
+
+    # combining
+    def duplicate(self, n):
+        return [self._derive(copy) for copy in self._it.duplicate(n)]
+
+    def union(self, *others, deterministic=False, round_robin_weights=None):
+        inner = self._it.union(
+            *[unwrap(o) for o in others],
+            deterministic=deterministic,
+            round_robin_weights=round_robin_weights,
+        )
+        return self._derive(inner)
+
+
+class ParallelIterator(_Proxy):
+    """Proxy of ``reference.ParallelIterator`` (PAR-1..PAR-14, GATH-1..GATH-6).
+
+    ``_sources`` carries, through every transform and union, what the plan
+    was built from (``("actors", handles)``, ``("iterators", generators)``);
+    only mutants that misbehave on particular sources look at it.
+    """
+
+    local_class = LocalIterator
+
+    def __init__(self, inner: reference.ParallelIterator, sources: tuple = ()):
+        self._it = inner
+        self._sources = tuple(sources)
+
+    def _derive(self, inner: reference.ParallelIterator, sources: tuple | None = None):
+        return type(self)(inner, self._sources if sources is None else sources)
+
+    def _reading(self, parts: list, repeat: bool = False) -> ParallelIterator:
+        """A plan with this one's name and sources whose shard ``i`` reads
+        ``parts[i]``: the result of a mutant's re-implemented source constructor,
+        called on the plan the reference built for the same call."""
+        return self._derive(reference.from_iterators(parts, repeat, self.name))
+
+    def _local(self, inner: reference.LocalIterator) -> LocalIterator:
+        return self.local_class._wrap(inner)
+
+    def __iter__(self):
+        return iter(self._it)  # TypeError (PAR-14)
+
+    # parallel transforms (and those of ``_Proxy``)
     def local_shuffle(self, shuffle_buffer_size, seed=None):
         return self._derive(self._it.local_shuffle(shuffle_buffer_size, seed))
 
@@ -229,14 +232,17 @@ class ParallelIterator:
     def shards(self):
         return [self.get_shard(i) for i in range(self.num_shards())]
 
-    def take(self, n):
-        return self._it.take(n)
 
-    def show(self, n=20):
-        return self._it.show(n)
+class Sources(NamedTuple):
+    """The four source constructors of a backend (BACK-1)."""
+
+    from_items: Callable[..., ParallelIterator]
+    from_range: Callable[..., ParallelIterator]
+    from_iterators: Callable[..., ParallelIterator]
+    from_actors: Callable[..., ParallelIterator]
 
 
-def sources(pi_class: type[ParallelIterator]):
+def sources(pi_class: type[ParallelIterator]) -> Sources:
     """The four source constructors of a backend whose plans are ``pi_class``."""
 
     def from_items(items, num_shards=2, repeat=False):
@@ -253,7 +259,32 @@ def sources(pi_class: type[ParallelIterator]):
         inner = reference.from_actors(actors, name)
         return pi_class(inner, (("actors", tuple(actors)),))
 
-    return from_items, from_range, from_iterators, from_actors
+    return Sources(from_items, from_range, from_iterators, from_actors)
+
+
+#: The names a backend module exports (BACK-1).
+PUBLIC_NAMES = ("ParallelIterator", "LocalIterator", "ParallelIteratorWorker", *Sources._fields)
+
+
+def exports(pi_class: type[ParallelIterator], **own: Any) -> dict[str, Any]:
+    """Everything a mutant module exports, for ``globals().update(_wrap.exports(ParallelIterator))``.
+
+    That is ``pi_class`` and its ``local_class`` as ``ParallelIterator`` and
+    ``LocalIterator``, the reference's ``ParallelIteratorWorker``, the
+    :func:`sources` of ``pi_class`` and the reference's hooks (:data:`HOOKS`).
+    A public name the mutant defines itself is passed by keyword
+    (``from_items=from_items``), so that it is not replaced."""
+    unknown = sorted(set(own) - set(PUBLIC_NAMES))
+    if unknown:
+        raise TypeError(f"not a public backend name: {', '.join(unknown)}")
+    return {
+        **HOOKS,
+        "ParallelIterator": pi_class,
+        "LocalIterator": pi_class.local_class,
+        "ParallelIteratorWorker": ParallelIteratorWorker,
+        **sources(pi_class)._asdict(),
+        **own,
+    }
 
 
 # -- shared pieces for mutants ------------------------------------------------
@@ -275,6 +306,11 @@ def _call_ignoring_timeout(generator_fn, args, timeout=None):
 def wrapped(pi: ParallelIterator, inner: reference.LocalIterator, generator_fn, *args):
     """``pi``'s gather ``inner`` (unstarted), read through ``generator_fn(inner, *args)``."""
     return local(pi, generator_fn, inner, *args, name=inner.name)
+
+
+def range_parts(n: int, num_shards: int, size: int) -> list[range]:
+    """``range(n)`` cut into ``num_shards`` runs of ``size``, the last running to ``n``."""
+    return [range(i * size, n if i == num_shards - 1 else (i + 1) * size) for i in range(num_shards)]
 
 
 def check_count(name: str, value: Any, minimum: int) -> int:
@@ -336,6 +372,13 @@ def relay_pairs(inner: reference.LocalIterator) -> Iterator:
         yield from pairs
     finally:
         pairs.close()
+
+
+def async_shards(inner_pi: reference.ParallelIterator, batch_ms: int, num_async: int) -> list[Iterator]:
+    """One iterator of ``(actor, item)`` pairs per shard of the reference plan
+    ``inner_pi``, each its ``get_shard(i, batch_ms, num_async)``: the pieces of
+    a re-implemented ``gather_async``."""
+    return [relay_pairs(inner_pi.get_shard(i, batch_ms, num_async)) for i in range(inner_pi.num_shards())]
 
 
 def set_current_actor(actor: Any) -> None:

@@ -12,9 +12,7 @@ from conformance.mutants import _wrap
 
 
 def _until_first_end(inner_pi, batch_ms, num_async):
-    shards = [
-        _wrap.relay_pairs(inner_pi.get_shard(i, batch_ms, num_async)) for i in range(inner_pi.num_shards())
-    ]
+    shards = _wrap.async_shards(inner_pi, batch_ms, num_async)
     try:
         while True:
             for shard in shards:
@@ -35,7 +33,4 @@ class ParallelIterator(_wrap.ParallelIterator):
         return _wrap.local(self, _until_first_end, self._it, batch_ms, num_async, name=checked.name)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

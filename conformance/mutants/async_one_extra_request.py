@@ -20,7 +20,4 @@ class ParallelIterator(_wrap.ParallelIterator):
         return self._local(self._it.get_shard(shard_index, batch_ms, num_async + 1))
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

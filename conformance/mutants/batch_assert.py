@@ -28,6 +28,4 @@ class ParallelIterator(_wrap.ParallelIterator):
         return super().batch(n)
 
 
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

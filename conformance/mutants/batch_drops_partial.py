@@ -21,11 +21,7 @@ class ParallelIterator(_wrap.ParallelIterator):
     def batch(self, n):
         checked = self._it.batch(n)
         out = self._it.transform(_ZipBatch(n))
-        out.name = checked.name
-        return self._derive(out)
+        return self._replaced(checked, out)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

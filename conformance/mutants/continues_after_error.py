@@ -18,10 +18,7 @@ class _SurvivesErrors:
     can raise from ``__next__`` and still be asked again."""
 
     def __init__(self, inner_pi, batch_ms, num_async):
-        self.shards = [
-            _wrap.relay_pairs(inner_pi.get_shard(i, batch_ms, num_async))
-            for i in range(inner_pi.num_shards())
-        ]
+        self.shards = _wrap.async_shards(inner_pi, batch_ms, num_async)
         self.active = list(self.shards)
 
     def __iter__(self):
@@ -50,7 +47,4 @@ class ParallelIterator(_wrap.ParallelIterator):
         return _wrap.local(self, _SurvivesErrors, self._it, batch_ms, num_async, name=checked.name)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

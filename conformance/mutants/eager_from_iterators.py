@@ -27,7 +27,4 @@ def from_iterators(generators, repeat=False, name=None):
     return ParallelIterator(inner, (("iterators", tuple(generators)),))
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, _, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator, from_iterators=from_iterators))

@@ -40,11 +40,7 @@ class ParallelIterator(_wrap.ParallelIterator):
         if max_concurrency != 1:
             return self._derive(checked)
         out = self._it.transform(_LookaheadMap(fn))
-        out.name = checked.name
-        return self._derive(out)
+        return self._replaced(checked, out)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

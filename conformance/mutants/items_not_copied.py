@@ -8,7 +8,6 @@ iterable is materialised as it should be; without later mutation the result
 is exactly the reference's, name included.
 """
 
-import reference
 from conformance.mutants import _wrap
 
 
@@ -26,17 +25,15 @@ class ParallelIterator(_wrap.ParallelIterator):
     pass
 
 
-_from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
+_proxied = _wrap.sources(ParallelIterator)  # the sources as the reference has them
 
 
 def from_items(items, num_shards=2, repeat=False):
-    checked = _from_items(items, num_shards, repeat)
+    checked = _proxied.from_items(items, num_shards, repeat)
     if not isinstance(items, list):
         return checked
     parts = [_Strided(items, i, num_shards) for i in range(num_shards)]
-    return ParallelIterator(reference.from_iterators(parts, repeat, checked.name))
+    return checked._reading(parts, repeat)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator, from_items=from_items))

@@ -34,31 +34,25 @@ class _ReraisingTransform:
 
 
 class LocalIterator(_wrap.LocalIterator):
-    def _renamed(self, out, checked):
-        out.name = checked.name
-        return self._w(out)
-
     def transform(self, fn):
         checked = self._it.transform(fn)  # BAD-7 checks, and the name
-        return self._renamed(self._it.transform(_ReraisingTransform(fn)), checked)
+        return self._replaced(checked, self._it.transform(_ReraisingTransform(fn)))
 
     def for_each(self, fn, max_concurrency=1, resources=None):
         checked = self._it.for_each(fn, max_concurrency, resources)
-        return self._renamed(self._it.for_each(_Reraising(fn), max_concurrency, resources), checked)
+        return self._replaced(checked, self._it.for_each(_Reraising(fn), max_concurrency, resources))
 
     def filter(self, fn):
         checked = self._it.filter(fn)
-        return self._renamed(self._it.filter(_Reraising(fn)), checked)
+        return self._replaced(checked, self._it.filter(_Reraising(fn)))
 
     def combine(self, fn):
         checked = self._it.combine(fn)
-        return self._renamed(self._it.combine(_Reraising(fn)), checked)
+        return self._replaced(checked, self._it.combine(_Reraising(fn)))
 
 
 class ParallelIterator(_wrap.ParallelIterator):
     local_class = LocalIterator
 
 
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

@@ -19,11 +19,7 @@ class ParallelIterator(_wrap.ParallelIterator):
         for i in range(self._it.num_shards()):
             part = self._it.select_shards([i]).local_shuffle(shuffle_buffer_size, seed + i)
             out = part if out is None else out.union(part)
-        out.name = checked.name
-        return self._derive(out)
+        return self._replaced(checked, out)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

@@ -20,6 +20,4 @@ class ParallelIterator(_wrap.ParallelIterator):
     local_class = LocalIterator
 
 
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

@@ -8,7 +8,6 @@ that no shard is empty"; the ranges are not clipped to ``n``. For
 shards ``[0] [1] [2] []`` and ``from_range(0, 2)`` gives ``[0] []``.
 """
 
-import reference
 from conformance.mutants import _wrap
 
 
@@ -16,16 +15,13 @@ class ParallelIterator(_wrap.ParallelIterator):
     pass
 
 
-from_items, _from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
+_proxied = _wrap.sources(ParallelIterator)  # the sources as the reference has them
 
 
 def from_range(n, num_shards=2, repeat=False):
-    checked = _from_range(n, num_shards, repeat)
-    size = max(1, n // num_shards)
-    parts = [range(i * size, n if i == num_shards - 1 else (i + 1) * size) for i in range(num_shards)]
-    return ParallelIterator(reference.from_iterators(parts, repeat, checked.name))
+    checked = _proxied.from_range(n, num_shards, repeat)
+    parts = _wrap.range_parts(n, num_shards, max(1, n // num_shards))
+    return checked._reading(parts, repeat)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator, from_range=from_range))

@@ -23,11 +23,7 @@ class ParallelIterator(_wrap.ParallelIterator):
     def repartition(self, num_partitions, batch_ms=0):
         checked = self._it.repartition(num_partitions, batch_ms)
         out = self._it.transform(_WholeRounds(num_partitions)).repartition(num_partitions, batch_ms)
-        out.name = checked.name
-        return self._derive(out)
+        return self._replaced(checked, out)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

@@ -26,7 +26,7 @@ class ParallelIterator(_wrap.ParallelIterator):
     pass
 
 
-from_items, from_range, _from_iterators, from_actors = _wrap.sources(ParallelIterator)
+_proxied = _wrap.sources(ParallelIterator)  # the sources as the reference has them
 
 
 def from_iterators(generators, repeat=False, name=None):
@@ -35,9 +35,7 @@ def from_iterators(generators, repeat=False, name=None):
             _EachPassIter(g) if isinstance(g, collections.abc.Iterator) and not inspect.isgenerator(g) else g
             for g in generators
         ]
-    return _from_iterators(generators, repeat, name)
+    return _proxied.from_iterators(generators, repeat, name)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator, from_iterators=from_iterators))

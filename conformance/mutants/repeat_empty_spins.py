@@ -7,7 +7,6 @@ shard loops forever without yielding, so any run that reads that shard hangs
 correctly; ``from_items``, ``from_range`` and ``from_iterators`` all use it.
 """
 
-import reference
 from conformance.mutants import _wrap
 
 
@@ -25,41 +24,40 @@ class ParallelIterator(_wrap.ParallelIterator):
     pass
 
 
-_from_items, _from_range, _from_iterators, from_actors = _wrap.sources(ParallelIterator)
+_proxied = _wrap.sources(ParallelIterator)  # the sources as the reference has them
 
 
 def _cycled(parts, checked):
-    inner = reference.from_iterators([_Cycle(p) for p in parts], False, checked.name)
-    return ParallelIterator(inner, checked._sources)
+    return checked._reading([_Cycle(p) for p in parts])
 
 
 def from_items(items, num_shards=2, repeat=False):
     if not repeat:
-        return _from_items(items, num_shards, repeat)
+        return _proxied.from_items(items, num_shards, repeat)
     try:
         items = list(items)
     except TypeError:
-        return _from_items(items, num_shards, repeat)  # the proper TypeError (BAD-1)
-    checked = _from_items(items, num_shards, repeat)
+        return _proxied.from_items(items, num_shards, repeat)  # the proper TypeError (BAD-1)
+    checked = _proxied.from_items(items, num_shards, repeat)
     return _cycled([items[i::num_shards] for i in range(num_shards)], checked)
 
 
 def from_range(n, num_shards=2, repeat=False):
-    checked = _from_range(n, num_shards, repeat)
+    checked = _proxied.from_range(n, num_shards, repeat)
     if not repeat:
         return checked
-    size = n // num_shards
-    parts = [range(i * size, n if i == num_shards - 1 else (i + 1) * size) for i in range(num_shards)]
-    return _cycled(parts, checked)
+    return _cycled(_wrap.range_parts(n, num_shards, n // num_shards), checked)
 
 
 def from_iterators(generators, repeat=False, name=None):
-    checked = _from_iterators(generators, repeat, name)  # refuses one-shot iterators
+    checked = _proxied.from_iterators(generators, repeat, name)  # refuses one-shot iterators
     if not repeat:
         return checked
     return _cycled(list(generators), checked)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-globals().update(_wrap.HOOKS)
+globals().update(
+    _wrap.exports(
+        ParallelIterator, from_items=from_items, from_range=from_range, from_iterators=from_iterators
+    )
+)

@@ -16,11 +16,7 @@ class ParallelIterator(_wrap.ParallelIterator):
         out = self._it.select_shards([order[0]])
         for index in order[1:]:
             out = out.union(self._it.select_shards([index]))
-        out.name = checked.name
-        return self._derive(out)
+        return self._replaced(checked, out)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

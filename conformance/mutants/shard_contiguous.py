@@ -16,10 +16,7 @@ class ParallelIterator(_wrap.ParallelIterator):
     pass
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-_, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+_proxied = _wrap.sources(ParallelIterator)  # the sources as the reference has them
 
 
 def from_items(items, num_shards=2, repeat=False):
@@ -29,7 +26,10 @@ def from_items(items, num_shards=2, repeat=False):
         reference.from_items(items, num_shards, repeat)  # the proper TypeError (BAD-1)
         raise
     items = list(items)
-    checked = reference.from_items(items, num_shards, repeat)  # BAD-2/3, the name
+    checked = _proxied.from_items(items, num_shards, repeat)  # BAD-2/3, the name
     size = -(-len(items) // num_shards)
     parts = [items[i * size : (i + 1) * size] for i in range(num_shards)]
-    return ParallelIterator(reference.from_iterators(parts, repeat, checked.name))
+    return checked._reading(parts, repeat)
+
+
+globals().update(_wrap.exports(ParallelIterator, from_items=from_items))

@@ -55,23 +55,17 @@ class ParallelIterator(_wrap.ParallelIterator):
     def for_each(self, fn, max_concurrency=1, resources=None):
         checked = self._it.for_each(fn, max_concurrency, resources)
         out = self._it.for_each(_share(fn), max_concurrency, resources)
-        out.name = checked.name
-        return self._derive(out)
+        return self._replaced(checked, out)
 
     def filter(self, fn):
         checked = self._it.filter(fn)
         out = self._it.filter(_share(fn))
-        out.name = checked.name
-        return self._derive(out)
+        return self._replaced(checked, out)
 
     def combine(self, fn):
         checked = self._it.combine(fn)
         out = self._it.combine(_share(fn))
-        out.name = checked.name
-        return self._derive(out)
+        return self._replaced(checked, out)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

@@ -33,14 +33,11 @@ class LocalIterator(_wrap.LocalIterator):
     def shuffle(self, shuffle_buffer_size, seed=None):
         checked = self._it.shuffle(shuffle_buffer_size, seed)
         out = self._it.transform(_OffByOneShuffle(shuffle_buffer_size, seed))
-        out.name = checked.name
-        return self._w(out)
+        return self._replaced(checked, out)
 
 
 class ParallelIterator(_wrap.ParallelIterator):
     local_class = LocalIterator
 
 
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

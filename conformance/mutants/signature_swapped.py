@@ -16,7 +16,4 @@ class ParallelIterator(_wrap.ParallelIterator):
         return super().gather_async(batch_ms=batch_ms, num_async=num_async)
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

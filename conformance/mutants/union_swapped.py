@@ -13,11 +13,7 @@ class ParallelIterator(_wrap.ParallelIterator):
     def union(self, other):
         checked = super().union(other)  # TypeError for a non-ParallelIterator (BAD-13)
         out = _wrap.unwrap(other).union(self._it)
-        out.name = checked.name
-        return self._derive(out, checked._sources)
+        return checked._replaced(checked, out)  # ``checked`` has the sources of both sides
 
 
-LocalIterator = _wrap.LocalIterator
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))

@@ -17,14 +17,11 @@ class LocalIterator(_wrap.LocalIterator):
         if deterministic or round_robin_weights is None:
             return checked
         out = self._it.union(*[_wrap.unwrap(o) for o in others])
-        out.name = checked.name
-        return self._w(out)
+        return self._replaced(checked, out)
 
 
 class ParallelIterator(_wrap.ParallelIterator):
     local_class = LocalIterator
 
 
-ParallelIteratorWorker = _wrap.ParallelIteratorWorker
-from_items, from_range, from_iterators, from_actors = _wrap.sources(ParallelIterator)
-globals().update(_wrap.HOOKS)
+globals().update(_wrap.exports(ParallelIterator))
