@@ -31,9 +31,13 @@ from typing import Any
 from .operators import apply_all
 from .sources import iterate
 
-# With batch_ms == 0 a request also stops after this much work, so large or
-# slow items are not held back to fill a batch.
+# With batch_ms == 0 a request also stops after a time budget, so large or
+# slow items are not held back long to fill a batch. The budget starts small
+# (a run's first answer comes quickly) and doubles with each request of the run
+# up to the maximum: with slow items the worker then spends most of its time
+# computing rather than idle between a reply and the next request.
 _BATCH_TIME_BUDGET_S = 0.005
+_MAX_BATCH_TIME_BUDGET_S = 0.02
 
 
 class ParallelIteratorWorker:
@@ -58,6 +62,7 @@ class ParallelIteratorWorker:
 
     def _pi_reset(self) -> None:
         self._stream = None
+        self._budget_s = _BATCH_TIME_BUDGET_S
         self._error: BaseException | None = None
         self._ended = False
         self._slices: dict[int, deque] = {}
@@ -103,7 +108,8 @@ class ParallelIteratorWorker:
             deadline = time.perf_counter() + batch_ms / 1000.0
             limit = None
         else:
-            deadline = time.perf_counter() + _BATCH_TIME_BUDGET_S
+            deadline = time.perf_counter() + self._budget_s
+            self._budget_s = min(2 * self._budget_s, _MAX_BATCH_TIME_BUDGET_S)
             limit = max_items
         while True:
             ok, item = self._pull()
