@@ -408,7 +408,9 @@ def _shards_in_tasks(it, n: int, shards: int) -> Job:
 
 # 2. CPU-bound for_each ----------------------------------------------------------
 CPU_VARIANTS = ("gather_sync", "gather_async")
-CPU_PEERS = {"ray_data": ("rows",), "mp_pool": ("imap",), "serial": ("loop",)}
+#: ``mp_pool:split`` gives each process one contiguous share of the items (no
+#: communication until the end): the machine's parallel ceiling for this run.
+CPU_PEERS = {"ray_data": ("rows",), "mp_pool": ("imap", "split"), "serial": ("loop",)}
 
 
 def cpu_bound(contender: Contender, sizes: Sizes, shards: int) -> Job:
@@ -429,7 +431,8 @@ def cpu_bound(contender: Contender, sizes: Sizes, shards: int) -> Job:
             n,
         )
     elif c.label == "mp_pool":
-        job = _stream_job(_pool_iter(shards, fn, n, chunksize=1), n)
+        chunksize = -(-n // shards) if c.variant == "split" else 1
+        job = _stream_job(_pool_iter(shards, fn, n, chunksize=chunksize), n)
     else:
         job = _stream_job(lambda: map(fn, range(n)), n)
     job.info.update(cpu_ms=sizes.cpu_ms, loops=loops)
