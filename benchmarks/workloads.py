@@ -335,6 +335,22 @@ def _stream_job(make_iter: Callable[[], Any], n: int, unit: str = "items", per_i
     return Job(prepare, run, _close, unit=unit, scale=bytes_per_item or 1)
 
 
+def _whole_job(make_iter: Callable[[], Any], warm: Callable[[], Any]) -> Job:
+    """Throughput timed from the start of the run, for a contender that
+    delivers nothing until a large share of the work is done (taking its
+    first item would take most of the run out of the timing). ``prepare``
+    only warms the contender up."""
+
+    def prepare():
+        warm()
+        return {}
+
+    def run(state):
+        return sum(1 for _ in make_iter())
+
+    return Job(prepare, run, _close)
+
+
 def _pool_iter(processes, fn, n, chunksize):
     def make():
         return mp_pool(processes).imap(fn, range(n), chunksize=chunksize)
@@ -430,9 +446,14 @@ def cpu_bound(contender: Contender, sizes: Sizes, shards: int) -> Job:
             .iter_rows(),
             n,
         )
+    elif c.label == "mp_pool" and c.variant == "split":
+        warm_fn = functools.partial(burn, loops=1)
+        job = _whole_job(
+            _pool_iter(shards, fn, n, chunksize=-(-n // shards)),
+            lambda: mp_pool(shards).map(warm_fn, range(shards)),
+        )
     elif c.label == "mp_pool":
-        chunksize = -(-n // shards) if c.variant == "split" else 1
-        job = _stream_job(_pool_iter(shards, fn, n, chunksize=chunksize), n)
+        job = _stream_job(_pool_iter(shards, fn, n, chunksize=1), n)
     else:
         job = _stream_job(lambda: map(fn, range(n)), n)
     job.info.update(cpu_ms=sizes.cpu_ms, loops=loops)

@@ -10,7 +10,7 @@ shard, in shard order. It has two ways of asking for a round:
   run compiles one graph over its workers (``ray.dag``), whose ``execute`` asks
   every shard for one item over shared-memory channels: several times cheaper
   per round than actor calls. A run whose plain rounds were slow (slow user
-  functions or a slow consumer, ``COMPILE_MAX_ROUND_MS``) does not compile:
+  functions or a slow consumer, ``COMPILE_MAX_ITEM_MS``) does not compile:
   the graph would save little, and its polling channels would take CPU time
   from the workers. If compiling fails for any reason (unsupported
   setting, a consumer where compiled graphs do not work, ...) the run stays on
@@ -66,12 +66,14 @@ from .sources import ActorSource
 #: Environment variable ``REFERENCE_COMPILE_AFTER_ROUNDS``.
 COMPILE_AFTER_ROUNDS = int(os.environ.get("REFERENCE_COMPILE_AFTER_ROUNDS", "128"))
 
-#: A run compiles only if its plain rounds took less than this on average
-#: (milliseconds, consumer's time included). A graph saves well under a
-#: millisecond per round, and its channels poll while they wait, taking CPU
-#: time from the workers' user code: with slow rounds it costs more than it
-#: saves. Environment variable ``REFERENCE_COMPILE_MAX_ROUND_MS``.
-COMPILE_MAX_ROUND_MS = float(os.environ.get("REFERENCE_COMPILE_MAX_ROUND_MS", "2.5"))
+#: A run compiles only if its plain rounds took less than this per item on
+#: average (milliseconds; a round's time, the consumer's included, divided by
+#: its number of shards, counted as at least 2, since one shard's round costs
+#: a round trip as well). A graph saves well under a millisecond per round,
+#: and its channels poll while they wait, taking CPU time from the workers'
+#: user code: with slow rounds it costs more than it saves. Environment
+#: variable ``REFERENCE_COMPILE_MAX_ITEM_MS``.
+COMPILE_MAX_ITEM_MS = float(os.environ.get("REFERENCE_COMPILE_MAX_ITEM_MS", "1.25"))
 
 #: Mean pickled bytes per compiled round above which the run goes back to
 #: plain calls (large items travel faster through the object store).
@@ -298,11 +300,11 @@ class LockstepRounds:
 
     def _rounds_are_slow(self) -> bool:
         """Whether the plain rounds after the first (whose time includes the
-        workers' start) took more than ``COMPILE_MAX_ROUND_MS`` on average."""
+        workers' start) took more than ``COMPILE_MAX_ITEM_MS`` per item."""
         if self.rounds_done < 2:
             return False
         mean_s = (time.perf_counter() - self.timed_from) / (self.rounds_done - 1)
-        return mean_s * 1000 > COMPILE_MAX_ROUND_MS
+        return mean_s * 1000 / max(len(self.active), 2) > COMPILE_MAX_ITEM_MS
 
     def _compile(self) -> None:
         self.compilable = False  # one attempt per run

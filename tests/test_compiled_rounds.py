@@ -32,7 +32,7 @@ def compile_at(monkeypatch):
 
     at(0)
     # Compile however slow the rounds are (a loaded machine), unless a test says otherwise.
-    monkeypatch.setattr(cr, "COMPILE_MAX_ROUND_MS", float("inf"))
+    monkeypatch.setattr(cr, "COMPILE_MAX_ITEM_MS", float("inf"))
     return at
 
 
@@ -218,7 +218,7 @@ def test_short_runs_do_not_compile(compile_at):
 
 def test_runs_with_slow_rounds_do_not_compile(compile_at, monkeypatch):
     compile_at(4)
-    monkeypatch.setattr(cr, "COMPILE_MAX_ROUND_MS", 5.0)
+    monkeypatch.setattr(cr, "COMPILE_MAX_ITEM_MS", 2.5)
     before = dict(cr.STATS)
     pi = it.from_range(16, 2).for_each(_sleep_20ms)
     assert list(pi.gather_sync()) == _round_robin([list(range(8)), list(range(8, 16))])
