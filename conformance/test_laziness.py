@@ -168,19 +168,23 @@ def test_gather_sync_reads_ahead_at_most_one_round(uneven: Any, tmp_path: Any, g
     assert delivered == {"a": 6, "b": 2, "c": 4}
 
 
+def _read_async(pi: Any, gather: str, num_async: int) -> tuple[Any, list[str]]:
+    """``gather_async`` over shards "a" and "b", or ``get_shard(1)`` (shard "b"),
+    with ``batch_ms=0``; returns the iterator and the tags it reads."""
+    if gather == "gather_async":
+        return pi.gather_async(batch_ms=0, num_async=num_async), ["a", "b"]
+    return pi.get_shard(1, batch_ms=0, num_async=num_async), ["b"]
+
+
 @clauses("LAZY-5")
 @pytest.mark.parametrize("num_async", [1, 2, 3])
 @pytest.mark.parametrize("gather", ["gather_async", "get_shard"])
 def test_async_read_ahead_is_bounded(
     backend: Any, twelve: Any, tmp_path: Any, num_async: int, gather: str
 ) -> None:
-    tags = ["a", "b"]
     produced = probes.Counters(tmp_path)
     pi = twelve.for_each(probes.CountPerShard(produced))
-    if gather == "gather_async":
-        it, read = pi.gather_async(batch_ms=0, num_async=num_async), tags
-    else:
-        it, read = pi.get_shard(1, batch_ms=0, num_async=num_async), ["b"]
+    it, read = _read_async(pi, gather, num_async)
     slack = (num_async + 1) * backend.async_batch_limit - 1
     delivered: dict[str, int] = {}
     for step in range(6):
@@ -201,13 +205,9 @@ def test_async_read_ahead_is_bounded_on_unbounded_shards(
 ) -> None:
     """Shards that never end, so a backend reading ahead further than
     ``(num_async + 1) * B - 1`` items has the items to do it with."""
-    tags = ["a", "b"]
     produced = probes.Counters(tmp_path)
-    pi = api.from_iterators([probes.CountingCount(t, produced[t]) for t in tags])
-    if gather == "gather_async":
-        it, read = pi.gather_async(batch_ms=0, num_async=num_async), tags
-    else:
-        it, read = pi.get_shard(1, batch_ms=0, num_async=num_async), ["b"]
+    pi = api.from_iterators([probes.CountingCount(t, produced[t]) for t in ("a", "b")])
+    it, read = _read_async(pi, gather, num_async)
     slack = (num_async + 1) * backend.async_batch_limit - 1
     delivered: dict[str, int] = {}
     for step in range(3 * backend.async_batch_limit + 3):
