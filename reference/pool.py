@@ -46,7 +46,10 @@ class WorkerPool:
         #: workers lent out and not yet released (see module doc); handles
         #: hash and compare by actor id
         self._lent: set = set()
-        self._lock = threading.Lock()
+        # Re-entrant: the cyclic garbage collector may run inside a pool method
+        # (any allocation can trigger it) and finalize an abandoned run, whose
+        # ``finally`` releases its workers into this same pool.
+        self._lock = threading.RLock()
         self._session: tuple | None = None
         self._nodes: list[str] = []
         self._nodes_read_at = float("-inf")
@@ -98,17 +101,23 @@ class WorkerPool:
         """Reset and keep ``handle`` for reuse, or kill it."""
         with self._lock:
             self._lent.discard(handle)
+        extra = [handle]
         if healthy and ray.is_initialized():
             with self._lock:
                 if self._session == self._current_session() and len(self._idle) < self.max_idle:
+                    extra = []
                     if handle not in self._idle:
                         handle._pi_reset.remote()
                         self._idle.append(handle)
-                    return
-        try:
-            ray.kill(handle)
-        except Exception:  # already gone, or Ray shut down
-            pass
+                    # A release re-entered from a finalizer above may have
+                    # filled the pool meanwhile.
+                    while len(self._idle) > self.max_idle:
+                        extra.append(self._idle.pop(0))
+        for surplus in extra:
+            try:
+                ray.kill(surplus)
+            except Exception:  # already gone, or Ray shut down
+                pass
 
     def clear(self) -> None:
         """Kill every idle worker: after a worker died, the others may be

@@ -6,12 +6,13 @@ from __future__ import annotations
 import gc
 import itertools
 import pickle
+import threading
 
 import cloudpickle
 import pytest
 
 import reference as it
-from reference.pool import POOL
+from reference.pool import POOL, WorkerPool
 from reference.worker import ParallelIteratorWorker
 
 pytestmark = pytest.mark.usefixtures("ray_session")
@@ -115,6 +116,26 @@ def test_the_pool_holds_lent_workers_until_their_run_is_released():
     del run, cycle
     gc.collect()
     assert POOL.lent_count() == lent
+
+
+def test_the_pool_can_be_reentered_by_a_finalizer():
+    """The cyclic garbage collector can run inside any pool method and finalize
+    an abandoned run, which releases its workers into the same pool from the
+    same thread: that must not deadlock, nor overfill the idle pool."""
+    pool = WorkerPool(max_idle=1)  # not POOL: a deadlock here stays here
+    first, second = pool.acquire(), pool.acquire()
+    finished = threading.Event()
+
+    def release_inside_the_lock():
+        with pool._lock:  # as if inside acquire(), where the collector ran
+            pool.release(first, healthy=True)
+            pool.release(second, healthy=True)
+        finished.set()
+
+    threading.Thread(target=release_inside_the_lock, daemon=True).start()
+    assert finished.wait(30), "a release re-entered from a finalizer deadlocked"
+    assert pool.idle_count() == 1 and pool.lent_count() == 0
+    pool.clear()
 
 
 def test_reused_workers_carry_no_state():
