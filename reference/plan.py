@@ -8,8 +8,6 @@ starts a run.
 
 from __future__ import annotations
 
-import builtins
-import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -157,18 +155,17 @@ class ParallelIterator(Generic[T]):
         return [self.get_shard(i) for i in range(self.num_shards())]
 
     def take(self, n: int) -> list[T]:
-        n = check.check_int("n", n, minimum=0)
+        """PAR-13: ``gather_sync().take(n)``, and the run is closed at once."""
         it = self.gather_sync()
         try:
-            return list(itertools.islice(it, n))
+            return it.take(n)
         finally:
             it.close()
 
     def show(self, n: int = 20) -> None:
-        n = check.check_int("n", n, minimum=0)
+        """PAR-13: ``gather_sync().show(n)``, and the run is closed at once."""
         it = self.gather_sync()
         try:
-            for item in itertools.islice(it, n):
-                builtins.print(item)
+            it.show(n)
         finally:
             it.close()

@@ -99,20 +99,24 @@ class WorkerPool:
 
     def release(self, handle, healthy: bool) -> None:
         """Reset and keep ``handle`` for reuse, or kill it."""
+        extra = [handle]
         with self._lock:
             self._lent.discard(handle)
-        extra = [handle]
-        if healthy and ray.is_initialized():
-            with self._lock:
-                if self._session == self._current_session() and len(self._idle) < self.max_idle:
-                    extra = []
-                    if handle not in self._idle:
-                        handle._pi_reset.remote()
-                        self._idle.append(handle)
-                    # A release re-entered from a finalizer above may have
-                    # filled the pool meanwhile.
-                    while len(self._idle) > self.max_idle:
-                        extra.append(self._idle.pop(0))
+            keep = (
+                healthy
+                and ray.is_initialized()
+                and self._session == self._current_session()
+                and len(self._idle) < self.max_idle
+            )
+            if keep:
+                extra = []
+                if handle not in self._idle:
+                    handle._pi_reset.remote()
+                    self._idle.append(handle)
+                # A release re-entered from a finalizer above may have
+                # filled the pool meanwhile.
+                while len(self._idle) > self.max_idle:
+                    extra.append(self._idle.pop(0))
         for surplus in extra:
             try:
                 ray.kill(surplus)
