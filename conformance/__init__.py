@@ -1,22 +1,43 @@
 """Conformance suite for sharded lazy parallel iterators (the ``ray.util.iter`` API).
 
-Run it against a backend with::
+Judge a backend, from any directory, with the kit installed::
 
-    PYTHONPATH=. python -m pytest conformance --backend=conformance.model
-    PYTHONPATH=. python -m pytest conformance --backend=ray.util.iter
+    python -m pytest --pyargs conformance --backend=my_package.my_backend
+    CONFORMANCE_BACKEND=ray.util.iter python -m pytest --pyargs conformance
 
-Layout (one concept per module):
+Layout -- a reusable library, the suite's test modules, the model, the kit's tools:
 
-* :mod:`conformance.clauses` -- the clause index parsed from ``spec/SPEC.md``.
+The library (one concept per module; all of it public, for backend authors too):
+
+* :mod:`conformance.entry` -- the ``pytest11`` entry point, inert until a run names the suite.
+* :mod:`conformance.plugin` -- the pytest plugin: ``--backend``, clause marks, capabilities,
+  known deviations, SHOULD results, Hypothesis profiles.
+* :mod:`conformance.report` -- the clause report (terminal table and JSON file).
 * :mod:`conformance.backend` -- loading a backend and its optional hooks (SPEC §13).
-* :mod:`conformance.known_deviations` -- the kit's table of known upstream deviations.
-* :mod:`conformance.model` -- the in-process oracle, also selectable as a backend.
-* :mod:`conformance.oracle` -- expected per-shard outputs ("chains") of a model plan.
-* :mod:`conformance.checks` -- comparing a backend's output with those expectations.
-* :mod:`conformance.pipeline` / :mod:`conformance.strategies` -- pipelines as data and
-  the public Hypothesis strategies that generate them.
+* :mod:`conformance.clauses` -- the clause index, read from the packaged ``spec/SPEC.md``.
+* :mod:`conformance.coverage` -- which clauses the suite's tests cite.
+* :mod:`conformance.known_deviations` -- the kit's table of known ``ray.util.iter``
+  deviations; renders ``spec/DEVIATIONS.md`` (``python -m conformance.known_deviations``).
+* :mod:`conformance.strategies` / :mod:`conformance.pipeline` -- public Hypothesis
+  strategies and pipelines as data.
+* :mod:`conformance.oracle` / :mod:`conformance.checks` -- expected per-shard outputs
+  ("chains") of a model plan, and comparing a backend's output with them.
 * :mod:`conformance.funcs` / :mod:`conformance.probes` -- picklable user functions and
-  cross-process side-effect probes used by the tests.
-* :mod:`conformance.plugin` / :mod:`conformance.report` -- the pytest plugin and the
-  clause report.
+  cross-process side-effect probes.
+* :mod:`conformance.isolated` / :mod:`conformance.scenarios` -- checks run in a child driver.
+* :mod:`conformance.util` -- the ``cites`` and ``needs`` marks and small iteration helpers.
+
+The suite, the oracle and the tools:
+
+* :mod:`conformance.suite` -- the test modules, one per spec chapter.
+* :mod:`conformance.model` -- the executable model (the oracle, also a backend), its
+  modules named as the reference's: ``plan``, ``local``, ``operators``, ``sources``,
+  ``metrics``, ``validation``; it shares no code with the reference.
+* :mod:`conformance.mutants` -- broken backends the suite must catch
+  (``python -m conformance.mutants``; needs the ``ray`` extra).
+* :mod:`conformance.matrix` -- the suite against several backends as one clause table
+  (``python -m conformance.matrix``).
+* :mod:`conformance.bench` -- benchmarks of backends and peers side by side
+  (``python -m conformance.bench``; needs the ``bench`` extra).
+* ``spec/`` -- ``SPEC.md`` and ``DEVIATIONS.md``, shipped as package data.
 """

@@ -1,6 +1,6 @@
 """Selecting a backend and driving it through its optional hooks (SPEC §13).
 
-``--backend=SPEC`` (or ``CONFORMANCE_BACKEND``; default ``reference``) names an
+``--backend=SPEC`` (or ``CONFORMANCE_BACKEND``; one of them is required) names an
 importable module, or ``module:attribute`` for an object exposing the BACK-1 names.
 The optional hooks (BACK-3) are looked up on that object:
 
@@ -34,6 +34,7 @@ Nothing here reads a backend's internals: only the BACK-1 names and the hooks.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -44,7 +45,6 @@ import cloudpickle
 
 from conformance import known_deviations
 
-DEFAULT_BACKEND = "reference"
 ENV_VAR = "CONFORMANCE_BACKEND"
 CAPABILITIES = frozenset({"from_actors", "max_concurrency", "metrics", "zip_with_source_actor", "ray"})
 PUBLIC_NAMES = (
@@ -186,7 +186,9 @@ def load(spec: str) -> Backend:
     declared = tuple(h for h in HOOKS if hasattr(api, h))
     caps_raw = getattr(api, "conformance_capabilities", None)
     capabilities = frozenset(CAPABILITIES if caps_raw is None else caps_raw)
-    uses_ray = "ray" in capabilities
+    # Without Ray installed nothing can be run on it: the ``needs("ray")`` tests skip
+    # (conformance.plugin) and the rest use the in-process defaults.
+    uses_ray = "ray" in capabilities and importlib.util.find_spec("ray") is not None
     setup = getattr(api, "conformance_setup", None)
     teardown = getattr(api, "conformance_teardown", None)
     if setup is None and uses_ray:
@@ -215,6 +217,6 @@ def load(spec: str) -> Backend:
     )
 
 
-def selected_spec(option: str | None) -> str:
-    """The backend spec from the option, else the environment, else the default."""
-    return option or os.environ.get(ENV_VAR) or DEFAULT_BACKEND
+def selected_spec(option: str | None) -> str | None:
+    """The backend spec from the option, else the environment; None if neither is set."""
+    return option or os.environ.get(ENV_VAR) or None

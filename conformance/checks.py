@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+#: per-shard expected output: each chain is a list of items in order.
 Chains = list[list[Any]]
 
 

@@ -1,5 +1,10 @@
 """The clause index, parsed straight from ``spec/SPEC.md``.
 
+The spec travels with the code: it is package data of :mod:`conformance` (the
+repository's ``spec/`` directory, linked into the package) and is read through
+:mod:`importlib.resources`, so an installed kit judges against exactly the spec
+it was built with.
+
 A clause is a paragraph that starts with ``**ID** (LEVEL) **Title.**`` where LEVEL is
 ``MUST``, ``SHOULD``, ``MAY`` or ``WITHDRAWN`` (SPEC preamble).  The chapter is the
 nearest preceding ``## N. Title`` heading.  The spec file is the only source of truth:
@@ -11,9 +16,11 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "spec" / "SPEC.md"
+SPEC_DIR: Traversable = resources.files("conformance") / "spec"
+SPEC_PATH: Traversable = SPEC_DIR / "SPEC.md"
 
 _CLAUSE_RE = re.compile(
     r"^\*\*(?P<id>[A-Z]+-\d+)\*\* \((?P<level>MUST|SHOULD|MAY|WITHDRAWN)\) \*\*(?P<title>.+?)\*\*"
@@ -64,28 +71,18 @@ def parse_version(text: str) -> str | None:
 
 
 @functools.cache
-def index(path: Path = SPEC_PATH) -> dict[str, Clause]:
+def index(path: Traversable = SPEC_PATH) -> dict[str, Clause]:
     """The clause index of the spec at ``path`` (cached)."""
     return parse(path.read_text(encoding="utf-8"))
 
 
 @functools.cache
-def spec_version(path: Path = SPEC_PATH) -> str | None:
+def spec_version(path: Traversable = SPEC_PATH) -> str | None:
     """The version of the spec at ``path`` (cached)."""
     return parse_version(path.read_text(encoding="utf-8"))
 
 
-def must_clauses(path: Path = SPEC_PATH) -> set[str]:
+def must_clauses(path: Traversable = SPEC_PATH) -> set[str]:
     """IDs of every MUST clause."""
     return {cid for cid, c in index(path).items() if c.level == "MUST"}
 
-
-def clause_sort_key(cid: str) -> tuple[int, str, int]:
-    """Sort clause IDs in spec order (chapter order of first appearance, then number)."""
-    ids = list(index())
-    prefix, _, num = cid.rpartition("-")
-    try:
-        pos = ids.index(cid)
-    except ValueError:
-        pos = len(ids)
-    return (pos, prefix, int(num) if num.isdigit() else 0)

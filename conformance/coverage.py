@@ -1,7 +1,7 @@
 """Which clauses the suite's test functions cite, read from the test modules.
 
 Used by the clause-coverage check (``test_kit.py``): it imports every
-``conformance/test_*.py`` module and reads the ``clauses`` marks of each test
+``conformance/suite/test_*.py`` module and reads the ``clauses`` marks of each test
 function, including marks attached to ``pytest.param`` values of its
 ``parametrize`` marks.  This works whatever subset of tests a run selects.
 """
@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
 
-def test_modules() -> list[str]:
-    return sorted(f"conformance.{p.stem}" for p in HERE.glob("test_*.py"))
+def suite_modules() -> list[str]:
+    """The suite's test modules, by import name."""
+    return sorted(f"conformance.suite.{p.stem}" for p in SUITE_DIR.glob("test_*.py"))
 
 
 def _marks(obj: Any) -> Iterable[Any]:
@@ -40,7 +41,7 @@ def _clause_args(marks: Iterable[Any]) -> list[str]:
 def citations() -> dict[str, set[str]]:
     """``{module::test_function: {clause ids}}`` over every test module."""
     found: dict[str, set[str]] = {}
-    for name in test_modules():
+    for name in suite_modules():
         module = importlib.import_module(name)
         module_marks = list(_marks(module))
         for attr, obj in vars(module).items():

@@ -243,18 +243,6 @@ def concurrent_tag(x: Any) -> tuple[str, Any]:
     return ("c", x)
 
 
-def in_flight(log: Any, pause: float) -> Any:
-    """A plain-function version of :class:`conformance.probes.InFlight` (a closure)."""
-
-    def call(item: Any) -> Any:
-        log.record(f"+ {item!r}")
-        time.sleep(pause)
-        log.record(f"- {item!r}")
-        return item
-
-    return call
-
-
 def remainder_of_three(x: Any) -> int:
     """filter with a truthy, non-bool answer: keeps ``x`` unless ``x % 3 == 0`` (PAR-4)."""
     return x % 3

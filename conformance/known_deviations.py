@@ -11,10 +11,10 @@ only to the tests of that test function (all its parametrizations) that cite it.
 
 ``spec/DEVIATIONS.md`` is generated from this table::
 
-    python -m conformance.known_deviations --write   # regenerate spec/DEVIATIONS.md
+    python -m conformance.known_deviations --write spec/DEVIATIONS.md   # regenerate it
     python -m conformance.known_deviations --check   # exit 1 if it is out of date
 
-and ``conformance/test_kit.py`` fails when the two disagree.
+and the kit's own ``tests/test_kit.py`` fails when the two disagree.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-DEVIATIONS_PATH = Path(__file__).resolve().parent.parent / "spec" / "DEVIATIONS.md"
+from conformance.clauses import SPEC_DIR
+
+#: the rendered table as shipped with the spec (package data, like SPEC.md).
+DEVIATIONS_PATH = SPEC_DIR / "DEVIATIONS.md"
 
 
 @dataclass(frozen=True)
@@ -309,7 +312,7 @@ HEADER = """\
 # Deviations of `ray.util.iter` 2.60 from the specification
 
 <!-- Generated from conformance/known_deviations.py by
-     `python -m conformance.known_deviations --write`; do not edit by hand. -->
+     `python -m conformance.known_deviations --write spec/DEVIATIONS.md`; do not edit by hand. -->
 
 This file lists every place where `ray.util.iter` as shipped in Ray 2.60 behaves
 differently from [SPEC.md](SPEC.md). The conformance suite applies this list
@@ -340,18 +343,22 @@ def _cell(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--write", action="store_true", help="regenerate spec/DEVIATIONS.md")
-    group.add_argument("--check", action="store_true", help="fail if spec/DEVIATIONS.md is stale")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--write", metavar="PATH", type=Path, help="write the table to PATH")
+    group.add_argument("--check", action="store_true", help="fail if the shipped DEVIATIONS.md is stale")
     args = parser.parse_args(argv)
     text = render_markdown()
     if args.write:
-        DEVIATIONS_PATH.write_text(text, encoding="utf-8")
+        args.write.write_text(text, encoding="utf-8")
         return 0
-    current = DEVIATIONS_PATH.read_text(encoding="utf-8") if DEVIATIONS_PATH.exists() else ""
-    if current != text:
-        print(f"{DEVIATIONS_PATH} is out of date; run python -m conformance.known_deviations --write")
-        return 1
+    if args.check:
+        current = DEVIATIONS_PATH.read_text(encoding="utf-8") if DEVIATIONS_PATH.is_file() else ""
+        if current != text:
+            print("spec/DEVIATIONS.md is out of date: run "
+                  "python -m conformance.known_deviations --write spec/DEVIATIONS.md")
+            return 1
+        return 0
+    sys.stdout.write(text)
     return 0
 
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.checks import Chains
 from conformance.model import ParallelIterator
-from conformance.model_ops import ELEMENTWISE, Step
-from conformance.model_plan import IterableSource, PartitionSource, ShardPlan, one_pass
-
-Chains = list[list[Any]]
+from conformance.model.operators import ELEMENTWISE, Step
+from conformance.model.plan import PartitionSource, ShardPlan
+from conformance.model.sources import IterableSource, one_pass
 
 
 class Undetermined(Exception):

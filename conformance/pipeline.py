@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import checks, model, oracle
-from conformance.model_ops import ELEMENTWISE
-
-Chains = list[list[Any]]
+from conformance.checks import Chains
+from conformance.model.operators import ELEMENTWISE
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """The pytest plugin of the suite: backend selection, clause markers, capabilities,
 known deviations, SHOULD results and Hypothesis profiles.
 
-Loaded by ``conformance/conftest.py``.  Rules it enforces:
+Registered by :mod:`conformance.entry` when a run names the suite (or with
+``-p conformance.plugin``); it registers the clause report (:mod:`conformance.report`)
+in turn.  Nothing happens until a backend is chosen: with neither ``--backend`` nor
+``CONFORMANCE_BACKEND`` the run stops with a usage error.  Rules it enforces:
 
 * every test cites at least one clause with ``@pytest.mark.clauses("ID", ...)``, and
   only clauses that exist in SPEC.md (otherwise the test errors at setup);
@@ -12,9 +15,11 @@ Loaded by ``conformance/conftest.py``.  Rules it enforces:
   ``SHOULD not met: ...`` and as ``should-fail`` in the clause report: a SHOULD is a
   recommendation, so missing it is worth a visible warning but must not fail a run
   that keeps every MUST;
+* ``needs("ray")`` also skips, with that reason, when Ray is not installed: the kit
+  judges backends that do not use Ray without it;
 * Ray is started at most once per session (the ``backend`` session fixture calls the
-  backend's setup hook once), and every test has a pytest-timeout limit (``timeout``
-  in pyproject, 180 s, or a smaller ``@pytest.mark.timeout``).
+  backend's setup hook once), and every test has a pytest-timeout limit
+  (:data:`DEFAULT_TIMEOUT` unless the run sets one, or a smaller ``@pytest.mark.timeout``).
 
 Hypothesis profiles (``HYPOTHESIS_PROFILE``): ``dev`` (default, quick), ``ci``
 (derandomized, no deadline, modest), ``thorough`` (many examples).  On backends that
@@ -24,6 +29,7 @@ declare ``ray`` every example builds Ray actors, so the example counts are small
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -40,6 +46,12 @@ PROBLEM_KEY = pytest.StashKey[str]()
 SHOULD_KEY = pytest.StashKey[bool]()
 DEVIATION_KEY = pytest.StashKey[str]()
 SHOULD_PREFIX = "SHOULD not met: "
+#: seconds per test when the run sets no pytest-timeout limit of its own.
+DEFAULT_TIMEOUT = 180
+MARKERS = (
+    "clauses(*ids): the spec clause IDs a test checks",
+    "needs(*capabilities): backend capabilities a test requires",
+)
 
 #: (examples on in-process backends, examples on Ray backends) per profile.
 PROFILE_EXAMPLES = {"dev": (40, 4), "ci": (150, 8), "thorough": (1000, 60)}
@@ -92,18 +104,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--backend",
         default=None,
-        help="backend under test: module or module:attr "
-        f"(env {backend_mod.ENV_VAR}; default {backend_mod.DEFAULT_BACKEND})",
+        help=f"backend under test: module or module:attr (or env {backend_mod.ENV_VAR})",
     )
     group.addoption(
         "--conformance-report",
         default="conformance-report.json",
-        help="path of the JSON clause report (default: conformance-report.json)",
+        help="path of the JSON clause report, relative to the invocation directory "
+        "(default: conformance-report.json; not written by --collect-only)",
     )
 
 
+def ray_installed() -> bool:
+    return importlib.util.find_spec("ray") is not None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    from conformance import report
+
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+    # ray.util.iter warns on import that it is deprecated; that is not the backend's failure.
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning")
+    if not config.pluginmanager.is_registered(report):
+        config.pluginmanager.register(report, "conformance-report")
     spec = backend_mod.selected_spec(config.getoption("--backend"))
+    if spec is None:
+        raise pytest.UsageError(
+            f"choose the backend to judge: --backend=MODULE[:OBJECT] or {backend_mod.ENV_VAR}=MODULE[:OBJECT]"
+        )
     try:
         selected = backend_mod.load(spec)
     except Exception as exc:  # noqa: BLE001 - report any import problem clearly
@@ -145,10 +173,29 @@ def deviation_for(b: backend_mod.Backend, item: pytest.Item, cited: tuple[str, .
     return None
 
 
+def _run_sets_timeout(config: pytest.Config) -> bool:
+    if not config.pluginmanager.hasplugin("timeout"):
+        return True  # pytest-timeout is not active: nothing to set
+    return bool(
+        config.getoption("timeout", None) or os.environ.get("PYTEST_TIMEOUT") or config.getini("timeout")
+    )
+
+
+def _missing_capabilities(b: backend_mod.Backend, item: pytest.Item) -> list[str]:
+    needed = [c for mark in item.iter_markers("needs") for c in mark.args]
+    missing = [c for c in needed if c not in b.capabilities]
+    if "ray" in needed and "ray" not in missing and not ray_installed():
+        missing.append("ray (Ray is not installed)")
+    return missing
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     b = config.stash[BACKEND_KEY]
     index = clauses.index()
+    default_timeout = not _run_sets_timeout(config)
     for item in items:
+        if default_timeout and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(DEFAULT_TIMEOUT))
         cited = cited_clauses(item)
         item.stash[CLAUSES_KEY] = cited
         unknown = [c for c in cited if c not in index]
@@ -158,7 +205,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.stash[PROBLEM_KEY] = f"test cites unknown clause(s) {unknown}: not in spec/SPEC.md"
         levels = {index[c].level for c in cited if c in index}
         item.stash[SHOULD_KEY] = bool(levels) and levels <= {"SHOULD", "MAY"}
-        missing = [c for mark in item.iter_markers("needs") for c in mark.args if c not in b.capabilities]
+        missing = _missing_capabilities(b, item)
         if missing:
             item.add_marker(
                 pytest.mark.skip(reason=f"backend does not declare capability {', '.join(missing)} (BACK-4)")

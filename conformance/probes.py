@@ -214,6 +214,15 @@ class InFlight:
         self.log.record(f"- {item!r}")
         return item
 
+    def as_function(self) -> Callable[[Any], Any]:
+        """The same probe as a plain function (a closure over it), for the backends
+        that take only functions for a concurrent ``for_each``."""
+
+        def call(item: Any) -> Any:
+            return self(item)
+
+        return call
+
 
 def max_in_flight(events: list[str]) -> int:
     """The largest number of ``+`` events not yet matched by ``-`` events."""

@@ -154,6 +154,8 @@ def run_info(config: pytest.Config) -> dict[str, Any]:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if config.option.collectonly:
+        return
     col = config.stash[COLLECTOR_KEY]
     records = list(col.records.values())
     results = clause_results(records)

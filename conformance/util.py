@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 
-def clauses(*ids: str) -> pytest.MarkDecorator:
+def cites(*ids: str) -> pytest.MarkDecorator:
     """``@pytest.mark.clauses(*ids)``: the spec clauses a test checks."""
     return pytest.mark.clauses(*ids)
 

@@ -274,7 +274,7 @@ class LockstepRounds:
             if ref is None:
                 ref = self.handles[shard]._pi_next.remote(1, 0)
             refs.append(ref)
-        return get_naming_shard(refs, self.active, self.num_shards)
+        return get_naming_shard(refs, self.active)
 
     # -- compiled graph ---------------------------------------------------------
     def _maybe_switch(self) -> None:
@@ -343,8 +343,8 @@ class LockstepRounds:
             blobs = [ref.get(timeout=-1) for ref in refs]
         except RayTaskError:
             raise
-        except ray.exceptions.RayError as exc:
-            self._diagnose(exc)
+        except ray.exceptions.RayError:
+            self._diagnose()
             raise
         answers = []
         parked = []
@@ -373,7 +373,7 @@ class LockstepRounds:
         # ``([], True)`` without pulling); keep the active ones' answers.
         return [answers[shard] for shard in self.active]
 
-    def _diagnose(self, exc: BaseException) -> None:
+    def _diagnose(self) -> None:
         """The graph failed for a reason other than a user error: tear it
         down and name a dead worker's shard if there is one."""
         self.close()
@@ -385,7 +385,7 @@ class LockstepRounds:
         some worker does not answer a plain call within ``timeout``."""
         refs = [h.__ray_ready__.remote() for h in self.handles]
         ready, _ = ray.wait(refs, num_returns=len(refs), timeout=timeout)
-        get_naming_shard(ready, [refs.index(r) for r in ready], self.num_shards)
+        get_naming_shard(ready, [refs.index(r) for r in ready])
         if len(ready) < len(refs):
             self.broken = True
             raise RuntimeError("shard workers stopped answering after a compiled-graph failure")

@@ -10,7 +10,7 @@ from ray.exceptions import RayTaskError
 class ShardWorkerDied(RuntimeError):
     """Shard workers died or became unreachable mid-run (ERR-6)."""
 
-    def __init__(self, shard: int | list[int], num_shards: int, cause: BaseException):
+    def __init__(self, shard: int | list[int], cause: BaseException):
         shards = [shard] if isinstance(shard, int) else list(shard)
         named = ", ".join(f"shard {s}" for s in shards)
         super().__init__(
@@ -24,7 +24,7 @@ class ShardWorkerDied(RuntimeError):
 class ShardBusy(RuntimeError):
     """A ``from_actors`` shard is already being read by another run (LIFE-5)."""
 
-    def __init__(self, shard: int, num_shards: int):
+    def __init__(self, shard: int):
         super().__init__(
             f"shard {shard} is already being read by another consumer; "
             "a shard has one reader at a time"
@@ -37,7 +37,7 @@ def is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, RayTaskError)
 
 
-def get_naming_shard(refs: list, shards: list[int], num_shards: int) -> list:
+def get_naming_shard(refs: list, shards: list[int]) -> list:
     """``ray.get(refs)``; a dead worker is reported as :class:`ShardWorkerDied`
     naming its shard (``shards[i]`` is the shard index behind ``refs[i]``)."""
     try:
@@ -51,5 +51,5 @@ def get_naming_shard(refs: list, shards: list[int], num_shards: int) -> list:
             except RayTaskError:
                 continue
             except ray.exceptions.RayError as inner:
-                raise ShardWorkerDied(shard, num_shards, inner) from inner
+                raise ShardWorkerDied(shard, inner) from inner
         raise

@@ -9,7 +9,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from . import _validate as check
+from . import validation as check
 from .plan import ParallelIterator, ShardPlan
 from .sources import ActorSource, IterableSource
 

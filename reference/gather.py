@@ -122,7 +122,7 @@ def _async_items(shards, batch_ms, num_async, batch_limit, labels=None):
             ready, _ = ray.wait(list(heads), num_returns=1)
             shard = heads.pop(ready[0])
             in_flight[shard].popleft()
-            items, ended = get_naming_shard(ready, [run.labels[shard]], run.total)[0]
+            items, ended = get_naming_shard(ready, [run.labels[shard]])[0]
             if ended:
                 continue  # later requests of this shard answer `ended` too
             request(shard)

@@ -13,25 +13,19 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
-from . import _validate as check
 from . import metrics
+from . import validation as check
 from .metrics import MetricsContext, SharedMetrics
-from .operators import (
-    Flatten,
-    ForEach,
-    make_batch,
-    make_filter,
-    make_for_each,
-    make_shuffle,
-    make_transform,
-)
+from .operators import ChainMethods, ForEach, make_shuffle
 
 T = TypeVar("T")
 U = TypeVar("U")
 
 
-class LocalIterator(Generic[T]):
+class LocalIterator(ChainMethods, Generic[T]):
     """A lazily built chain of local transforms over a base iterator."""
+
+    _CAPTURE = False  # local transforms run in the consumer, on the objects given
 
     def __init__(
         self,
@@ -105,23 +99,6 @@ class LocalIterator(Generic[T]):
             self.timeout,
             self.name + (op.label if label is None else label),
         )
-
-    def transform(self, fn: Callable[[Iterable[T]], Iterable[U]]) -> LocalIterator[U]:
-        return self._with(make_transform(fn, capture=False))
-
-    def for_each(
-        self, fn: Callable[[T], U], max_concurrency: int = 1, resources: dict | None = None
-    ) -> LocalIterator[U]:
-        return self._with(make_for_each(fn, max_concurrency, resources, capture=False))
-
-    def filter(self, fn: Callable[[T], bool]) -> LocalIterator[T]:
-        return self._with(make_filter(fn, capture=False))
-
-    def batch(self, n: int) -> LocalIterator[list[T]]:
-        return self._with(make_batch(n))
-
-    def flatten(self) -> LocalIterator:
-        return self._with(Flatten())
 
     def combine(self, fn: Callable[[T], list[U]]) -> LocalIterator[U]:
         check.check_callable("fn", fn)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import copy
 import random
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Self
 
 import ray
 
-from . import _validate as check
+from . import validation as check
 
 
 class Operator:
@@ -196,3 +196,32 @@ def make_shuffle(method: str, shuffle_buffer_size: int, seed: int | None) -> Shu
     size = check.check_int("shuffle_buffer_size", shuffle_buffer_size, minimum=1)
     seed = check.check_optional_seed("seed", seed)
     return Shuffle(size, seed, f".{method}(shuffle_buffer_size={size}, seed={seed})")
+
+
+class ChainMethods:
+    """The transforms a ``ParallelIterator`` and a ``LocalIterator`` share
+    (PAR-1..6, LOC-2): each adds one operator to the chain through ``_with``.
+    A parallel chain captures user functions when the transform is added
+    (SHARD-6); a local chain uses them as they are (``_CAPTURE``)."""
+
+    _CAPTURE: bool
+
+    def _with(self, op: Operator) -> Self:
+        raise NotImplementedError
+
+    def transform(self, fn: Callable[[Iterable[Any]], Iterable[Any]]) -> Self:
+        return self._with(make_transform(fn, capture=self._CAPTURE))
+
+    def for_each(
+        self, fn: Callable[[Any], Any], max_concurrency: int = 1, resources: dict | None = None
+    ) -> Self:
+        return self._with(make_for_each(fn, max_concurrency, resources, capture=self._CAPTURE))
+
+    def filter(self, fn: Callable[[Any], bool]) -> Self:
+        return self._with(make_filter(fn, capture=self._CAPTURE))
+
+    def batch(self, n: int) -> Self:
+        return self._with(make_batch(n))
+
+    def flatten(self) -> Self:
+        return self._with(Flatten())

@@ -12,17 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from . import _validate as check
+from . import validation as check
 from .gather import ASYNC_BATCH_LIMIT, AsyncBatches, Flattened, SyncRounds
 from .local import LocalIterator
-from .operators import (
-    Flatten,
-    make_batch,
-    make_filter,
-    make_for_each,
-    make_shuffle,
-    make_transform,
-)
+from .operators import ChainMethods, make_shuffle
 from .sources import PartitionSource, RepartitionNode
 
 T = TypeVar("T")
@@ -38,8 +31,10 @@ class ShardPlan:
     operators: tuple = ()
 
 
-class ParallelIterator(Generic[T]):
+class ParallelIterator(ChainMethods, Generic[T]):
     """A sharded, lazy iterator. Read it with a gather, never directly."""
+
+    _CAPTURE = True  # parallel transforms ship a snapshot of fn to every shard (SHARD-6)
 
     def __init__(self, shards: Iterable[ShardPlan], name: str):
         self._shards = tuple(shards)
@@ -60,23 +55,6 @@ class ParallelIterator(Generic[T]):
     def _with(self, op) -> ParallelIterator:
         shards = (ShardPlan(s.source, s.operators + (op,)) for s in self._shards)
         return ParallelIterator(shards, self.name + op.label)
-
-    def transform(self, fn: Callable[[Iterable[T]], Iterable[U]]) -> ParallelIterator[U]:
-        return self._with(make_transform(fn, capture=True))
-
-    def for_each(
-        self, fn: Callable[[T], U], max_concurrency: int = 1, resources: dict | None = None
-    ) -> ParallelIterator[U]:
-        return self._with(make_for_each(fn, max_concurrency, resources, capture=True))
-
-    def filter(self, fn: Callable[[T], bool]) -> ParallelIterator[T]:
-        return self._with(make_filter(fn, capture=True))
-
-    def batch(self, n: int) -> ParallelIterator[list[T]]:
-        return self._with(make_batch(n))
-
-    def flatten(self) -> ParallelIterator:
-        return self._with(Flatten())
 
     def combine(self, fn: Callable[[T], list[U]]) -> ParallelIterator[U]:
         check.check_callable("fn", fn)

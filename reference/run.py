@@ -53,7 +53,6 @@ class Run:
         self.shards = list(shards)
         #: the shard numbers users know the shards by, for error messages
         self.labels = list(labels) if labels is not None else list(range(len(self.shards)))
-        self.total = max(self.labels, default=-1) + 1
         self._pooled: list = []
         self._claimed: list = []
         self._start_refs: dict[int, object] = {}
@@ -84,7 +83,7 @@ class Run:
                 ray.get(ref)
             except RayActorError as exc:
                 if isinstance(self.shards[index].source, ActorSource):
-                    raise ShardWorkerDied(self.labels[index], self.total, exc) from exc
+                    raise ShardWorkerDied(self.labels[index], exc) from exc
                 self._pooled.remove(handles[index])
                 POOL.release(handles[index], healthy=False)
                 handles[index] = self._start_shard(index, self.shards[index], wanted, fresh=True)
@@ -94,7 +93,7 @@ class Run:
         source = shard.source
         if isinstance(source, ActorSource):
             if not ray.get(source.handle._pi_claim.remote(self._run_id)):
-                raise ShardBusy(self.labels[index], self.total)
+                raise ShardBusy(self.labels[index])
             self._claimed.append((source.handle, self._run_id))
             self._start_refs[index] = source.handle._pi_start.remote(
                 None, list(shard.operators), self._run_id

@@ -1,20 +1,13 @@
 """Every benchmark workload runs, at tiny sizes, for the reference backend in
-each of its variants and for the peers (benchmarks/workloads.py), and the
+each of its variants and for the peers (conformance/bench/workloads.py), and the
 report renders. Nothing here measures or asserts a speed."""
 
 from __future__ import annotations
 
-import pathlib
-import sys
-
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks import report  # noqa: E402
-from benchmarks import workloads as W  # noqa: E402
+from conformance.bench import report
+from conformance.bench import workloads as W
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 

@@ -47,12 +47,11 @@ from pathlib import Path
 import conformance.mutants as _package
 
 PACKAGE = _package.__name__
-ROOT = Path(__file__).resolve().parents[2]
 FAILING = ("failed", "error")
 
 
 @dataclass
-class Outcome:
+class MutantRun:
     name: str
     targets: list[str]
     returncode: int | None = None
@@ -96,11 +95,11 @@ def run_one(
     tag: str = "",
     tests: list[str] | None = None,
     deselect: frozenset[str] = frozenset(),
-) -> Outcome:
+) -> MutantRun:
     """One pytest process: the suite (or just ``tests``) against backend ``name``."""
     report = report_dir / f"{name}{tag}.json"
     report.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "pytest", *(tests or ["conformance"])]
+    command = [sys.executable, "-m", "pytest", "--pyargs", *(tests or ["conformance"])]
     command += [
         f"--backend={PACKAGE}.{name}",
         f"--conformance-report={report}",
@@ -112,10 +111,9 @@ def run_one(
         "-rN",
     ]
     command += [f"--deselect={nodeid}" for nodeid in sorted(deselect)]
-    outcome = Outcome(name, [] if name == "control" else targets_of(name))
+    outcome = MutantRun(name, [] if name == "control" else targets_of(name))
     env = dict(os.environ)
     env.setdefault("HYPOTHESIS_PROFILE", "ci")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     if not full:
         command.append(f"--maxfail={args.maxfail}")
         if not args.natural_order:
@@ -128,7 +126,6 @@ def run_one(
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             command,
-            cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -157,7 +154,7 @@ def run_one(
     return outcome
 
 
-def describe(o: Outcome, control: bool = False) -> str:
+def describe(o: MutantRun, control: bool = False) -> str:
     time_s = f"{o.seconds:5.0f}s"
     if control:
         ok = o.returncode == 0 and not o.failing and not o.problem
@@ -188,9 +185,9 @@ def _indent(text: str) -> str:
 
 def _run_all(
     jobs: list[tuple], args: argparse.Namespace, report_dir: Path, quiet: bool = False
-) -> dict[str, Outcome]:
+) -> dict[str, MutantRun]:
     """Run ``(name, kwargs)`` jobs ``args.jobs`` at a time, printing each result."""
-    results: dict[str, Outcome] = {}
+    results: dict[str, MutantRun] = {}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(run_one, name, args, report_dir, **kw) for name, kw in jobs]
         for future in as_completed(futures):

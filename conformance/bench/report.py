@@ -2,7 +2,7 @@
 workload: each contender's figure and its ratio to ``ray.util.iter`` and to
 serial Python, all from the same run) and ``chart.png``.
 
-    python -m benchmarks.report RUN.json OUT_DIR [--skipped OUT_DIR/skipped.json]
+    python -m conformance.bench.report RUN.json OUT_DIR [--skipped=OUT_DIR/skipped.json]
 
 Ratios are oriented so that > 1 means better than the other contender
 (higher throughput, shorter time to the first item, fewer items held ahead).
@@ -17,7 +17,7 @@ import json
 import pathlib
 import platform
 
-from benchmarks.workloads import WORKLOADS
+from conformance.bench.workloads import WORKLOADS
 
 UPSTREAM = "ray.util.iter"
 

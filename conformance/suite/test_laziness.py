@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from conformance import funcs, probes
-from conformance.util import clauses, collect_garbage, drain, tagged_lists
+from conformance.util import cites, collect_garbage, drain, tagged_lists
 
 SETTLE = 0.2  # seconds given to background work before re-checking a bound
 
@@ -23,7 +23,7 @@ def counted(counter: probes.Counter, fn: Any = None) -> probes.CountCalls:
     return probes.CountCalls(counter, fn)
 
 
-@clauses("LAZY-1")
+@cites("LAZY-1")
 def test_building_calls_no_user_code(api: Any, tmp_path: Any) -> None:
     """Sources, parallel and local transforms, union, select_shards, repartition,
     gathers, shards(), get_shard() and duplicate() call no user code."""
@@ -63,7 +63,7 @@ def test_building_calls_no_user_code(api: Any, tmp_path: Any) -> None:
     del copies, unions, parts
 
 
-@clauses("LAZY-1")
+@cites("LAZY-1")
 def test_building_with_user_sources_calls_no_user_code(api: Any, tmp_path: Any) -> None:
     """Source callables and user iterables (their ``__iter__``) are not called while
     building, including repartition and gathers."""
@@ -93,7 +93,7 @@ def twelve(api: Any) -> Any:
     return api.from_iterators(tagged_lists(["a", "b"], [12, 12]))
 
 
-@clauses("LAZY-2")
+@cites("LAZY-2")
 @pytest.mark.parametrize(
     "gather", ["gather_sync", "gather_async", "batch_across_shards", "get_shard", "take"]
 )
@@ -118,7 +118,7 @@ def _needed(outputs: int, every: int) -> int:
     return 0 if outputs == 0 else every * (outputs - 1) + 1
 
 
-@clauses("LAZY-3")
+@cites("LAZY-3")
 @pytest.mark.parametrize("gather", ["gather_sync", "get_shard"])
 def test_pulls_are_demand_driven(backend: Any, api: Any, tmp_path: Any, gather: str) -> None:
     """Through filter(x % 3 == 0), after k deliveries a shard has pulled no more than
@@ -147,7 +147,7 @@ def _check_bound(
         assert p <= d + slack, f"shard {t}: produced {p} > delivered {d} + {slack} ({when})"
 
 
-@clauses("LAZY-4")
+@cites("LAZY-4")
 @pytest.mark.parametrize("gather", ["gather_sync", "batch_across_shards"])
 def test_gather_sync_reads_ahead_at_most_one_round(uneven: Any, tmp_path: Any, gather: str) -> None:
     tags = ["a", "b", "c"]
@@ -176,7 +176,7 @@ def _read_async(pi: Any, gather: str, num_async: int) -> tuple[Any, list[str]]:
     return pi.get_shard(1, batch_ms=0, num_async=num_async), ["b"]
 
 
-@clauses("LAZY-5")
+@cites("LAZY-5")
 @pytest.mark.parametrize("num_async", [1, 2, 3])
 @pytest.mark.parametrize("gather", ["gather_async", "get_shard"])
 def test_async_read_ahead_is_bounded(
@@ -197,7 +197,7 @@ def test_async_read_ahead_is_bounded(
         assert produced["a"].value() == 0, "get_shard(1) ran shard 0"
 
 
-@clauses("LAZY-5")
+@cites("LAZY-5")
 @pytest.mark.parametrize("num_async", [1, 3])
 @pytest.mark.parametrize("gather", ["gather_async", "get_shard"])
 def test_async_read_ahead_is_bounded_on_unbounded_shards(
@@ -222,7 +222,7 @@ def test_async_read_ahead_is_bounded_on_unbounded_shards(
         assert produced["a"].value() == 0, "get_shard(1) ran shard 0"
 
 
-@clauses("LAZY-6")
+@cites("LAZY-6")
 @pytest.mark.parametrize("gather", ["gather_sync", "gather_async"])
 def test_infinite_sources_work_with_take(backend: Any, api: Any, tmp_path: Any, gather: str) -> None:
     """take(n) on unbounded sources returns, having produced a bounded number of items
@@ -241,14 +241,14 @@ def test_infinite_sources_work_with_take(backend: Any, api: Any, tmp_path: Any, 
     assert counters["a"].value() <= bound, "unbounded production for a bounded take"
 
 
-@clauses("LAZY-6", "SRC-6")
+@cites("LAZY-6", "SRC-6")
 def test_repeating_sources_work_with_take(api: Any) -> None:
     assert api.from_range(3, num_shards=1, repeat=True).take(8) == [0, 1, 2, 0, 1, 2, 0, 1]
     got = api.from_items(["x", "y"], num_shards=2, repeat=True).gather_async().take(6)
     assert len(got) == 6 and set(got) <= {"x", "y"}
 
 
-@clauses("LAZY-7", "LIFE-1")
+@cites("LAZY-7", "LIFE-1")
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("gather", ["gather_sync", "gather_async", "get_shard"])
 def test_abandoning_an_iterator_stops_its_pulls(backend: Any, api: Any, tmp_path: Any, gather: str) -> None:
@@ -271,7 +271,7 @@ def test_abandoning_an_iterator_stops_its_pulls(backend: Any, api: Any, tmp_path
     assert value <= 3 + 2 * 4 * backend.async_batch_limit, f"{value} pulls for 3 items taken"
 
 
-@clauses("LAZY-8")
+@cites("LAZY-8")
 def test_building_starts_no_processes(api: Any) -> None:
     """SHOULD: building (without next()) starts no process.  Measured as new
     descendant processes of this test process (a Ray instance the session started is

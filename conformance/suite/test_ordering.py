@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from conformance import checks, funcs, model, probes
-from conformance.util import clauses, drain, per_tag, tagged_lists
+from conformance.util import cites, drain, per_tag, tagged_lists
 
 
-@clauses("ORD-1", "SHARD-6")
+@cites("ORD-1", "SHARD-6")
 def test_a_stateful_transform_sees_its_shards_items_in_order(api: Any) -> None:
     """Each shard's copy of a stateful function sees exactly that shard's items, in
     source order, through a chain of order-preserving transforms."""
@@ -36,7 +36,7 @@ def _check_completion_before_next_pull(events: list[str], tag: str, n: int, name
         assert end < pull, f"fn{(tag, i)} had not returned when item {i + 1} was pulled: {events}"
 
 
-@clauses("ORD-2")
+@cites("ORD-2")
 @pytest.mark.parametrize("kind", ["for_each", "filter", "combine"])
 def test_fn_returns_before_the_next_pull(api: Any, tmp_path: Any, kind: str) -> None:
     """fn(x_i) returns before the source yields x_{i+1}: source and transform log to a
@@ -53,7 +53,7 @@ def test_fn_returns_before_the_next_pull(api: Any, tmp_path: Any, kind: str) -> 
         _check_completion_before_next_pull(events, tag, n, "f")
 
 
-@clauses("ORD-2")
+@cites("ORD-2")
 def test_batch_pulls_exactly_what_it_needs(api: Any, tmp_path: Any) -> None:
     """batch(3) pulls three items for a batch and no more before the downstream fn
     has returned for that batch."""
@@ -70,14 +70,14 @@ def test_batch_pulls_exactly_what_it_needs(api: Any, tmp_path: Any) -> None:
     assert events.index("pull p 2") < first_end < events.index("pull p 3"), events
 
 
-@clauses("ORD-3")
+@cites("ORD-3")
 def test_gather_sync_drops_ended_shards_and_keeps_relative_order(api: Any) -> None:
     pi = api.from_iterators([[1], [10, 20, 30], [], [100, 200]])
     assert drain(pi.gather_sync()) == [1, 10, 100, 20, 200, 30]
     assert drain(pi.gather_sync()) == [1, 10, 100, 20, 200, 30], "deterministic"
 
 
-@clauses("ORD-4")
+@cites("ORD-4")
 def test_batch_across_shards_kth_list_holds_item_k(api: Any) -> None:
     pi = api.from_iterators([[1, 2], [], [10, 20, 30]])
     assert drain(pi.batch_across_shards()) == [[1, 10], [2, 20], [30]]
@@ -91,7 +91,7 @@ def three_shards(api: Any) -> Any:
     return api.from_iterators(ORD5_LISTS)
 
 
-@clauses("ORD-5")
+@cites("ORD-5")
 @pytest.mark.parametrize(("batch_ms", "num_async"), [(0, 1), (0, 2), (0, 4), (2, 1), (10, 3)])
 def test_gather_async_keeps_each_shards_order(three_shards: Any, batch_ms: int, num_async: int) -> None:
     lists = ORD5_LISTS
@@ -100,7 +100,7 @@ def test_gather_async_keeps_each_shards_order(three_shards: Any, batch_ms: int, 
     checks.check_merge(got, lists, what="gather_async")
 
 
-@clauses("ORD-6")
+@cites("ORD-6")
 def test_local_transforms_keep_delivery_order(api: Any) -> None:
     lists = tagged_lists(["a", "b"], [4, 4])
     it = api.from_iterators(lists).gather_async(num_async=2)
@@ -110,7 +110,7 @@ def test_local_transforms_keep_delivery_order(api: Any) -> None:
     checks.check_merge([x for _, x in delivered], [[x for x in s if funcs.Keep(5, 0)((1, x))] for s in lists])
 
 
-@clauses("ORD-7", "SHARD-8", "PAR-10")
+@cites("ORD-7", "SHARD-8", "PAR-10")
 def test_union_gathers_round_robin_over_the_concatenated_shards(api: Any) -> None:
     a = api.from_iterators([[1, 2, 3], [4]])
     b = api.from_iterators([[10], [20, 30]])

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from conformance import funcs, isolated, probes
-from conformance.util import clauses, collect_garbage, collect_until_error, drain, eventually, needs
+from conformance.util import cites, collect_garbage, collect_until_error, drain, eventually, needs
 
 RELEASE_WAIT = 6.0
 
@@ -37,7 +37,7 @@ def _worker_pids(log: probes.EventLog) -> set[int]:
     return {int(x) for x in log.events()} - {os.getpid()}
 
 
-@clauses("LIFE-1")
+@cites("LIFE-1")
 @pytest.mark.timeout(120)
 def test_workers_are_released_after_each_run(backend: Any, api: Any, tmp_path: Any) -> None:
     """Runs that were exhausted, that raised, and that were abandoned release their
@@ -67,7 +67,7 @@ def test_workers_are_released_after_each_run(backend: Any, api: Any, tmp_path: A
     del exhausted, failed, abandoned
 
 
-@clauses("LIFE-1", "ERR-6")
+@cites("LIFE-1", "ERR-6")
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("gather", ["gather_sync", "gather_async"])
 def test_runs_collected_in_a_reference_cycle_leave_later_runs_whole(api: Any, gather: str) -> None:
@@ -87,7 +87,7 @@ def test_runs_collected_in_a_reference_cycle_leave_later_runs_whole(api: Any, ga
         assert sorted(drain(getattr(later, gather)())) == list(range(8))
 
 
-@clauses("LIFE-2")
+@cites("LIFE-2")
 @pytest.mark.timeout(120)
 def test_idle_workers_are_bounded_and_carry_no_state(backend: Any, api: Any, tmp_path: Any) -> None:
     log = probes.EventLog(tmp_path / "pids")
@@ -120,7 +120,7 @@ def autostart(backend: Any) -> isolated.Outcome:
     )
 
 
-@clauses("LIFE-3")
+@cites("LIFE-3")
 @needs("ray")
 @pytest.mark.timeout(180)
 def test_ray_is_started_with_the_dashboard_off(autostart: isolated.Outcome) -> None:
@@ -131,7 +131,7 @@ def test_ray_is_started_with_the_dashboard_off(autostart: isolated.Outcome) -> N
     assert not info["dashboard_url"], f"dashboard running at {info['dashboard_url']}"
 
 
-@clauses("LIFE-3")
+@cites("LIFE-3")
 @needs("ray")
 def test_an_initialised_ray_is_used_and_kept(api: Any) -> None:
     import ray
@@ -143,7 +143,7 @@ def test_an_initialised_ray_is_used_and_kept(api: Any) -> None:
     assert ray.is_initialized() and ray.get_runtime_context().gcs_address == address
 
 
-@clauses("LIFE-6")
+@cites("LIFE-6")
 @needs("ray")
 @pytest.mark.timeout(180)
 def test_started_ray_listens_on_loopback(autostart: isolated.Outcome) -> None:
@@ -161,7 +161,7 @@ def _worker_class(api: Any) -> type:
     return Worker
 
 
-@clauses("LIFE-4")
+@cites("LIFE-4")
 @needs("from_actors", "ray")
 def test_user_actors_survive_their_iterators(api: Any) -> None:
     import ray
@@ -176,7 +176,7 @@ def test_user_actors_survive_their_iterators(api: Any) -> None:
     assert ray.get([a.ping.remote() for a in actors], timeout=60) == ["alive", "alive"]
 
 
-@clauses("LIFE-5")
+@cites("LIFE-5")
 @needs("from_actors", "ray")
 @pytest.mark.timeout(120)
 def test_one_reader_per_actor_shard(api: Any) -> None:

@@ -1,9 +1,11 @@
-"""Options and parametrisation of the benchmark suite.
+"""The benchmarks' pytest plugin: options, parametrisation and the Ray session.
 
-``--backend=SPEC`` (repeatable; default ``reference`` and ``ray.util.iter``)
+Load it with ``-p conformance.bench.plugin`` (``python -m conformance.bench``
+does). ``--backend=SPEC`` (repeatable; default ``reference`` and
+``ray.util.iter``; env ``CONFORMANCE_BACKEND``, comma-separated, also works)
 takes a module path or ``module:attribute``, as the conformance suite does
 (SPEC §13, BACK-2). ``--bench-size=tiny|quick|full`` (env ``BENCH_SIZE``,
-default ``quick``) picks the sizes of :data:`benchmarks.workloads.SIZES`.
+default ``quick``) picks the sizes of :data:`conformance.bench.workloads.SIZES`.
 ``--no-peers`` leaves out Ray Data, multiprocessing and serial Python.
 ``--bench-results=DIR`` writes ``DIR/skipped.json`` (what was skipped and why,
 for the report).
@@ -18,11 +20,13 @@ import pathlib
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Ray workers inherit the driver's environment when Ray starts: make the
-# benchmark functions importable there (they are pickled by reference).
+from conformance.bench.workloads import SIZES, WORKLOADS, backend_label, cases, close_mp_pools
+
+# Ray workers inherit the driver's environment when Ray starts: make a backend
+# module in the current directory importable there (its functions are pickled
+# by reference). The benchmark functions themselves come from this package.
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+    p for p in (os.environ.get("PYTHONPATH", ""), os.getcwd()) if p
 )
 
 DEFAULT_BACKENDS = ["reference", "ray.util.iter"]
@@ -30,11 +34,8 @@ DEFAULT_BACKENDS = ["reference", "ray.util.iter"]
 
 def pytest_addoption(parser):
     group = parser.getgroup("benchmarks of parallel-iter backends")
-    try:
-        group.addoption("--backend", action="append", default=None,
-                        help="backend module path (repeatable); default: reference, ray.util.iter")
-    except ValueError:  # the conformance suite's conftest registered it already
-        pass
+    group.addoption("--backend", action="append", default=None,
+                    help="backend module path (repeatable); default: reference, ray.util.iter")
     group.addoption("--bench-size", default=os.environ.get("BENCH_SIZE", "quick"),
                     choices=["tiny", "quick", "full"], help="workload sizes")
     group.addoption("--no-peers", action="store_true", help="backends only")
@@ -42,24 +43,18 @@ def pytest_addoption(parser):
 
 
 def _backends(config) -> list[tuple[str, str]]:
-    from benchmarks.workloads import backend_label
-
     specs = config.getoption("--backend") or os.environ.get("CONFORMANCE_BACKEND", "").split(",")
     specs = [s for s in specs if s] or DEFAULT_BACKENDS
     return [(backend_label(s), s) for s in dict.fromkeys(specs)]
 
 
 def _sizes(config):
-    from benchmarks.workloads import SIZES
-
     return SIZES[config.getoption("--bench-size")]
 
 
 def pytest_generate_tests(metafunc):
     if "case" not in metafunc.fixturenames:
         return
-    from benchmarks.workloads import WORKLOADS, cases
-
     workload = WORKLOADS[metafunc.function.__name__.removeprefix("test_")]
     sizes = _sizes(metafunc.config)
     peers_off = metafunc.config.getoption("--no-peers")
@@ -89,8 +84,6 @@ def ray_session():
                  _node_ip_address="127.0.0.1")
         started = True
     yield ray
-    from benchmarks.workloads import close_mp_pools
-
     close_mp_pools()
     if started:
         ray.shutdown()

@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 
 from conformance import funcs, isolated, probes, strategies
 from conformance.plugin import examples
-from conformance.util import clauses, drain, needs
+from conformance.util import cites, drain, needs
 
 
 def shard_lists(pi: Any) -> list[list[Any]]:
     return [drain(s) for s in pi.shards()]
 
 
-@clauses("SRC-1", "SHARD-1")
+@cites("SRC-1", "SHARD-1")
 @examples(0.5)
 @given(data=st.data())
 def test_from_items_shards_hold_the_items(api: Any, data: st.DataObject) -> None:
@@ -32,14 +32,14 @@ def test_from_items_shards_hold_the_items(api: Any, data: st.DataObject) -> None
     assert shard_lists(pi) == [items[i::n] for i in range(n)]
 
 
-@clauses("SRC-1")
+@cites("SRC-1")
 def test_from_items_default_two_shards(api: Any) -> None:
     pi = api.from_items([1, 2, 3])
     assert pi.num_shards() == 2
     assert shard_lists(pi) == [[1, 3], [2]]
 
 
-@clauses("SRC-1")
+@cites("SRC-1")
 def test_from_items_materialises_the_list_at_call(api: Any) -> None:
     """Mutating the caller's list after from_items() does not change the iterator."""
     items = [1, 2, 3, 4]
@@ -49,14 +49,14 @@ def test_from_items_materialises_the_list_at_call(api: Any) -> None:
     assert drain(pi.gather_sync()) == [1, 2, 3, 4]
 
 
-@clauses("SRC-1")
+@cites("SRC-1")
 def test_from_items_accepts_any_iterable(api: Any) -> None:
     """``items`` is any iterable (a generator, a tuple, a range), materialised at the call."""
     assert drain(api.from_items((x * 10 for x in range(3)), num_shards=2).gather_sync()) == [0, 10, 20]
     assert drain(api.from_items(range(3), num_shards=1).gather_sync()) == [0, 1, 2]
 
 
-@clauses("SRC-2", "SHARD-2")
+@cites("SRC-2", "SHARD-2")
 @examples(0.5)
 @given(data=st.data())
 def test_from_range_union_is_range(api: Any, data: st.DataObject) -> None:
@@ -69,7 +69,7 @@ def test_from_range_union_is_range(api: Any, data: st.DataObject) -> None:
     assert sorted(itertools.chain.from_iterable(parts)) == list(range(n))
 
 
-@clauses("SRC-3", "SHARD-3")
+@cites("SRC-3", "SHARD-3")
 def test_from_iterators_one_shard_per_element(api: Any) -> None:
     """Elements may be iterables or zero-argument callables; one shard each, in order."""
     generators = [[1, 2], range(3, 6), (7,), funcs.OneShotFactory([8, 9]), []]
@@ -79,7 +79,7 @@ def test_from_iterators_one_shard_per_element(api: Any) -> None:
     assert shard_lists(pi) == [[1, 2], [3, 4, 5], [7], [8, 9], []]
 
 
-@clauses("SRC-3", "LAZY-1", "LAZY-2")
+@cites("SRC-3", "LAZY-1", "LAZY-2")
 def test_source_callable_is_called_in_the_run_once_per_pass(api: Any, tmp_path: Any) -> None:
     """A callable element is called inside the run, once per pass, never while
     building (count of calls observed through a file probe)."""
@@ -94,7 +94,7 @@ def test_source_callable_is_called_in_the_run_once_per_pass(api: Any, tmp_path: 
     assert calls.value() == 2, "a second run must call the source callable again"
 
 
-@clauses("SRC-3")
+@cites("SRC-3")
 def test_generator_object_element_is_accepted_or_refused_with_type_error(api: Any) -> None:
     """A generator object may be refused with TypeError at the call; if accepted, it
     yields its items."""
@@ -117,7 +117,7 @@ def _worker_subclass(api: Any) -> type:
     return Worker
 
 
-@clauses("SRC-5")
+@cites("SRC-5")
 def test_parallel_iterator_worker_can_be_subclassed(api: Any) -> None:
     """The class is exported and its constructor takes an iterable or a callable plus
     ``repeat``; user subclasses construct."""
@@ -128,7 +128,7 @@ def test_parallel_iterator_worker_can_be_subclassed(api: Any) -> None:
     api.ParallelIteratorWorker(range(3), False)
 
 
-@clauses("SRC-5", "SRC-6")
+@cites("SRC-5", "SRC-6")
 @needs("from_actors", "ray")
 def test_a_repeating_worker_restarts_its_source(api: Any) -> None:
     """A worker constructed with ``repeat=True`` cycles its item_generator (SRC-6)."""
@@ -139,7 +139,7 @@ def test_a_repeating_worker_restarts_its_source(api: Any) -> None:
     ray.kill(actor)
 
 
-@clauses("SRC-4", "SRC-5", "LIFE-4")
+@cites("SRC-4", "SRC-5", "LIFE-4")
 @needs("from_actors", "ray")
 def test_from_actors_reads_the_actors_item_generators(api: Any) -> None:
     """Actors of a ParallelIteratorWorker subclass made with ray.remote are shards
@@ -156,7 +156,7 @@ def test_from_actors_reads_the_actors_item_generators(api: Any) -> None:
     assert ray.get([a.ping.remote() for a in actors], timeout=60) == ["user state"] * 2
 
 
-@clauses("SRC-6")
+@cites("SRC-6")
 def test_repeat_cycles_each_shard(api: Any) -> None:
     """With repeat=True each shard starts again from its beginning, forever."""
     assert api.from_items([1, 2, 3], num_shards=1, repeat=True).take(7) == [1, 2, 3, 1, 2, 3, 1]
@@ -166,7 +166,7 @@ def test_repeat_cycles_each_shard(api: Any) -> None:
     assert pi.take(5) == [5, 6, 5, 6, 5]
 
 
-@clauses("SRC-6")
+@cites("SRC-6")
 @pytest.mark.timeout(120)
 def test_repeat_with_an_empty_shard_ends_it(backend: Any) -> None:
     """An empty repeating shard stays empty and ends instead of spinning (run in a
@@ -176,7 +176,7 @@ def test_repeat_with_an_empty_shard_ends_it(backend: Any) -> None:
     assert outcome.value == {"take": [1, 1, 1, 1], "empty_shard": []}
 
 
-@clauses("SRC-6")
+@cites("SRC-6")
 def test_repeat_refuses_a_one_shot_iterator(api: Any) -> None:
     """A one-shot iterator (iter(x) is x) with repeat=True is refused with ValueError,
     at the call or at the start of the run -- never a single pass."""
@@ -188,7 +188,7 @@ def test_repeat_refuses_a_one_shot_iterator(api: Any) -> None:
         pi.take(5)
 
 
-@clauses("SRC-7", "GATH-7")
+@cites("SRC-7", "GATH-7")
 def test_regathering_list_sources_yields_the_same_items(api: Any) -> None:
     pi = api.from_items([1, 2, 3, 4, 5], num_shards=2).for_each(funcs.double)
     first = drain(pi.gather_sync())
@@ -197,21 +197,21 @@ def test_regathering_list_sources_yields_the_same_items(api: Any) -> None:
     assert [drain(s) for s in pi.shards()] == [[2, 6, 10], [4, 8]]
 
 
-@clauses("SRC-7")
+@cites("SRC-7")
 def test_regathering_callable_sources_starts_them_again(api: Any) -> None:
     pi = api.from_iterators([funcs.OneShotFactory([1, 2]), funcs.OneShotFactory([3])])
     assert drain(pi.gather_sync()) == [1, 3, 2]
     assert drain(pi.gather_sync()) == [1, 3, 2]
 
 
-@clauses("SRC-7")
+@cites("SRC-7")
 def test_regathering_repeating_sources_starts_from_the_beginning(api: Any) -> None:
     pi = api.from_items([1, 2, 3], num_shards=1, repeat=True)
     assert pi.take(4) == [1, 2, 3, 1]
     assert pi.take(4) == [1, 2, 3, 1]
 
 
-@clauses("SRC-7", "PAR-9")
+@cites("SRC-7", "PAR-9")
 def test_regathering_a_repartition_yields_the_same_items(api: Any) -> None:
     pi = api.from_range(6, num_shards=2).repartition(2)
     first = sorted(drain(pi.gather_sync()))

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from conformance import funcs
-from conformance.util import clauses
+from conformance.util import cites
 
 Call = Callable[[Any], Any]
 
@@ -346,7 +346,7 @@ def test_bad_input_row(ctx: Ctx, row: str) -> None:
     assert not problems, "\n".join(problems)
 
 
-@clauses("ERR-5")
+@cites("ERR-5")
 def test_bad_input_is_refused_at_the_call_never_with_assertion_error(ctx: Ctx) -> None:
     """Every bad value of the table raises at the call, and never AssertionError."""
     problems = []

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conformance import checks, funcs, model, oracle, strategies
 from conformance.plugin import examples
-from conformance.util import clauses, drain, per_tag, tagged_lists
+from conformance.util import cites, drain, per_tag, tagged_lists
 
 LENGTHS = [3, 0, 5, 1]
 TAGS = ["a", "b", "c", "d"]
@@ -26,14 +26,14 @@ def model_uneven() -> Any:
     return model.from_iterators(tagged_lists(TAGS, LENGTHS))
 
 
-@clauses("GATH-1", "ORD-3")
+@cites("GATH-1", "ORD-3")
 def test_gather_sync_is_round_robin(uneven: Any) -> None:
     it = uneven.gather_sync()
     assert drain(it) == drain(model_uneven().gather_sync())
     assert drain(it) == []
 
 
-@clauses("GATH-1", "ORD-3", "SHARD-4")
+@cites("GATH-1", "ORD-3", "SHARD-4")
 @examples(0.5)
 @given(data=st.data())
 def test_gather_sync_matches_the_model(api: Any, data: st.DataObject) -> None:
@@ -42,7 +42,7 @@ def test_gather_sync_matches_the_model(api: Any, data: st.DataObject) -> None:
     checks.check_round_robin(got, oracle.expected_shards(source.build(model)))
 
 
-@clauses("GATH-2", "ORD-4")
+@cites("GATH-2", "ORD-4")
 def test_batch_across_shards_yields_rounds(uneven: Any) -> None:
     rounds = drain(uneven.batch_across_shards())
     assert rounds == [
@@ -56,14 +56,14 @@ def test_batch_across_shards_yields_rounds(uneven: Any) -> None:
     assert drain(uneven.batch_across_shards().flatten()) == drain(uneven.gather_sync())
 
 
-@clauses("GATH-3", "ORD-5")
+@cites("GATH-3", "ORD-5")
 @pytest.mark.parametrize(("batch_ms", "num_async"), [(0, 1), (0, 3), (5, 1), (5, 2)])
 def test_gather_async_delivers_every_item_in_shard_order(uneven: Any, batch_ms: int, num_async: int) -> None:
     got = drain(uneven.gather_async(batch_ms=batch_ms, num_async=num_async))
     checks.check_merge(got, [s for s in tagged_lists(TAGS, LENGTHS) if s], what="gather_async")
 
 
-@clauses("GATH-4", "ORD-5")
+@cites("GATH-4", "ORD-5")
 @pytest.mark.parametrize("batch_ms", [0, 1, 20, 0.5])
 def test_batch_ms_with_a_slow_shard(api: Any, batch_ms: float) -> None:
     """batch_ms is only a throughput hint: every item still arrives once, per shard
@@ -86,7 +86,7 @@ class _SlowOn:
         return item
 
 
-@clauses("GATH-5", "SHARD-5")
+@cites("GATH-5", "SHARD-5")
 @pytest.mark.parametrize(("batch_ms", "num_async"), [(0, 1), (0, 2), (3, 3)])
 def test_get_shard_yields_exactly_that_shard(uneven: Any, batch_ms: int, num_async: int) -> None:
     lists = tagged_lists(TAGS, LENGTHS)
@@ -95,7 +95,7 @@ def test_get_shard_yields_exactly_that_shard(uneven: Any, batch_ms: int, num_asy
         assert drain(it) == lists[i]
 
 
-@clauses("GATH-6")
+@cites("GATH-6")
 def test_shards_lists_one_iterator_per_shard(api: Any, uneven: Any) -> None:
     shards = uneven.shards()
     assert isinstance(shards, list) and len(shards) == uneven.num_shards() == 4
@@ -103,7 +103,7 @@ def test_shards_lists_one_iterator_per_shard(api: Any, uneven: Any) -> None:
     assert [drain(s) for s in shards] == [drain(uneven.get_shard(i)) for i in range(4)]
 
 
-@clauses("GATH-7", "SHARD-6")
+@cites("GATH-7", "SHARD-6")
 def test_sequential_runs_share_no_transform_state(api: Any) -> None:
     pi = api.from_items([1, 2, 3, 4, 5], num_shards=2).for_each(funcs.CumulativeSum())
     want = [(1, 1), (2, 2), (4, 3), (6, 4), (9, 5)]
@@ -112,7 +112,7 @@ def test_sequential_runs_share_no_transform_state(api: Any) -> None:
     assert drain(pi.get_shard(0)) == [(1, 1), (4, 3), (9, 5)]
 
 
-@clauses("GATH-7")
+@cites("GATH-7")
 def test_interleaved_runs_do_not_consume_each_others_items(api: Any) -> None:
     pi = api.from_items(list(range(8)), num_shards=2)
     a, b = pi.gather_sync(), pi.gather_sync()
@@ -123,7 +123,7 @@ def test_interleaved_runs_do_not_consume_each_others_items(api: Any) -> None:
     assert got_a == list(range(8)) and got_b == list(range(8))
 
 
-@clauses("GATH-7")
+@cites("GATH-7")
 def test_interleaved_shard_runs_are_independent(api: Any) -> None:
     pi = api.from_items(list(range(10)), num_shards=1)
     a, b = pi.get_shard(0), pi.get_shard(0)
@@ -134,7 +134,7 @@ def test_interleaved_shard_runs_are_independent(api: Any) -> None:
     assert got_a == list(range(10)) and got_b == list(range(10))
 
 
-@clauses("GATH-8")
+@cites("GATH-8")
 @pytest.mark.parametrize("gather", ["gather_sync", "gather_async", "batch_across_shards"])
 def test_end_of_stream_is_final(uneven: Any, gather: str) -> None:
     it = getattr(uneven, gather)()
@@ -146,7 +146,7 @@ def test_end_of_stream_is_final(uneven: Any, gather: str) -> None:
             next(it)
 
 
-@clauses("GATH-8", "SHARD-4")
+@cites("GATH-8", "SHARD-4")
 def test_all_empty_shards_end_at_once(api: Any) -> None:
     pi = api.from_items([], num_shards=3)
     assert drain(pi.gather_sync()) == []
@@ -155,7 +155,7 @@ def test_all_empty_shards_end_at_once(api: Any) -> None:
     assert [drain(s) for s in pi.shards()] == [[], [], []]
 
 
-@clauses("GATH-8")
+@cites("GATH-8")
 def test_a_run_does_not_end_early_with_a_slow_shard(api: Any) -> None:
     lists = tagged_lists(["x", "y"], [1, 4])
     pi = api.from_iterators(lists).for_each(_SlowOn("y", 0.05))

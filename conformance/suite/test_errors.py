@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conformance import funcs
-from conformance.util import clauses, collect_until_error, needs, tagged_lists
+from conformance.util import cites, collect_until_error, needs, tagged_lists
 
 MESSAGE = "user failure 7f3a"
 
@@ -51,7 +51,7 @@ def _failing(api: Any, where: str, base: Any) -> Any:
 WHERE = ["source", "for_each", "filter", "combine", "transform"]
 
 
-@clauses("ERR-1")
+@cites("ERR-1")
 @pytest.mark.parametrize(
     ("where", "gather"),
     [(w, "gather_sync") for w in WHERE]
@@ -70,7 +70,7 @@ def test_user_errors_reach_the_consumer(api: Any, base: Any, where: str, gather:
     assert _is_user_error(exc), f"got {type(exc).__name__}: {exc}"
 
 
-@clauses("ERR-2")
+@cites("ERR-2")
 @pytest.mark.parametrize("where", WHERE)
 def test_error_position_under_gather_sync(api: Any, base: Any, where: str) -> None:
     """Failing item ("b", 2): round 2, position 7 of the round-robin order."""
@@ -81,7 +81,7 @@ def test_error_position_under_gather_sync(api: Any, base: Any, where: str) -> No
     assert 6 <= len(delivered) <= 7, f"delivered {len(delivered)} items before the error: {delivered}"
 
 
-@clauses("ERR-2")
+@cites("ERR-2")
 @pytest.mark.parametrize("num_async", [1, 3])
 def test_error_position_per_shard(api: Any, base: Any, num_async: int) -> None:
     delivered, exc = collect_until_error(_failing(api, "for_each", base).get_shard(1, num_async=num_async))
@@ -92,7 +92,7 @@ def test_error_position_per_shard(api: Any, base: Any, num_async: int) -> None:
     assert [x for x in delivered if x[0] == "b"] == [("b", 0), ("b", 1)]
 
 
-@clauses("ERR-3")
+@cites("ERR-3")
 @pytest.mark.parametrize("where", ["for_each", "filter", "transform"])
 def test_local_errors_are_unchanged(api: Any, where: str) -> None:
     it = api.from_items([1, 2, 3, 4], num_shards=2).gather_sync()
@@ -107,7 +107,7 @@ def test_local_errors_are_unchanged(api: Any, where: str) -> None:
     assert delivered == [1, 2]
 
 
-@clauses("ERR-4")
+@cites("ERR-4")
 @pytest.mark.parametrize("side", ["parallel", "local"])
 @pytest.mark.parametrize("gather", ["gather_sync", "gather_async", "get_shard"])
 def test_after_an_error_the_iterator_is_finished(api: Any, base: Any, side: str, gather: str) -> None:
@@ -128,7 +128,7 @@ def test_after_an_error_the_iterator_is_finished(api: Any, base: Any, side: str,
         pytest.fail(f"next() returned {item!r} after the iterator raised {exc!r}")
 
 
-@clauses("ERR-6")
+@cites("ERR-6")
 @needs("ray")
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("gather", ["gather_sync", "gather_async", "batch_across_shards", "get_shard"])

@@ -210,13 +210,6 @@ class Contender:
         return f"{self.label}:{self.variant}"
 
 
-PEERS = {
-    "ray_data": "ray.data",
-    "mp_pool": "multiprocessing",
-    "serial": None,
-}
-
-
 def load_backend(spec: str):
     module, _, attribute = spec.partition(":")
     obj = importlib.import_module(module)
@@ -225,8 +218,8 @@ def load_backend(spec: str):
 
 def backend_label(spec: str) -> str:
     """A backend's name in results: its ``bench_label`` if it has one (a
-    stand-in posing as another backend, see slowed_reference.py), else its
-    module path."""
+    stand-in posing as another backend, such as the repository's
+    ``benchmarks/slowed_reference.py``), else its module path."""
     try:
         return getattr(load_backend(spec), "bench_label", spec)
     except ImportError:

@@ -11,87 +11,14 @@ sources and transform functions (SRC-7, GATH-7, SHARD-6).
 from __future__ import annotations
 
 import collections
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.model_ops import Frozen, Step, run_steps
-
-_current = threading.local()
-
-
-class MetricsContext:
-    """Metrics shared by the iterators of one local chain (LOC-9)."""
-
-    def __init__(self) -> None:
-        self.counters: collections.defaultdict[str, int] = collections.defaultdict(int)
-        self.timers: collections.defaultdict[str, list[float]] = collections.defaultdict(list)
-        self.info: dict[str, Any] = {}
-        self.current_actor: Any = None
-
-    def __repr__(self) -> str:
-        return f"MetricsContext(counters={dict(self.counters)!r}, info={self.info!r})"
-
-
-def current_metrics() -> MetricsContext | None:
-    """The metrics context of the local chain whose ``next()`` is running, if any."""
-    return getattr(_current, "metrics", None)
-
-
-def set_current_metrics(ctx: MetricsContext | None) -> MetricsContext | None:
-    """Install ``ctx`` as the current context and return the previous one."""
-    previous = getattr(_current, "metrics", None)
-    _current.metrics = ctx
-    return previous
-
-
-def one_pass(obj: Any) -> Any:
-    """The iterable of one pass over a source element (callables are called)."""
-    return obj() if callable(obj) else obj
-
-
-def repeat_passes(obj: Any) -> Iterator[Any]:
-    """Passes over ``obj`` forever (SRC-6); an empty pass ends the stream, and a
-    one-shot iterator is refused with ``ValueError`` at the start of the run."""
-    while True:
-        source = one_pass(obj)
-        it = iter(source)
-        if it is source and not callable(obj):
-            raise ValueError(
-                "generators: with repeat=True every element must be re-iterable or a "
-                f"callable; got a one-shot iterator {obj!r} (iter(x) is x)"
-            )
-        empty = True
-        for item in it:
-            empty = False
-            yield item
-        if empty:
-            return
-
-
-class IterableSource:
-    """A source over an iterable or a zero-argument callable (SRC-3, SRC-6)."""
-
-    def __init__(self, obj: Any, repeat: bool) -> None:
-        self.obj = Frozen(obj)
-        self.repeat = bool(repeat)
-
-    def open(self, run: Run) -> Iterator[Any]:
-        obj = self.obj.fresh()
-        if self.repeat:
-            return repeat_passes(obj)
-        return iter(one_pass(obj))
-
-
-class WorkerSource:
-    """The source of a ``from_actors`` shard: the worker's own, persistent stream."""
-
-    def __init__(self, worker: Any) -> None:
-        self.worker = worker
-
-    def open(self, run: Run) -> Iterator[Any]:
-        return self.worker._model_stream()
+from conformance.model import validation as validate
+from conformance.model.local import LocalIterator
+from conformance.model.metrics import current_metrics
+from conformance.model.operators import Frozen, Step, run_steps
 
 
 class Repartition:
@@ -279,3 +206,122 @@ class GetShard:
 
     def __call__(self, timeout: Any = None) -> Iterator[Any]:
         return shard_stream(self.shard, Run())
+
+
+class ParallelIterator:
+    """An immutable plan: shards, each a source and a chain of parallel transforms."""
+
+    def __init__(self, shards: tuple[ShardPlan, ...], name: str) -> None:
+        self._shards = tuple(shards)
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ParallelIterator[{self.name}]"
+
+    __str__ = __repr__
+
+    def __iter__(self) -> Iterator[Any]:
+        raise TypeError(
+            "a ParallelIterator is not iterable: use gather_sync() or gather_async() to read its items"
+        )
+
+    # -- parallel transforms (PAR-1..11) ---------------------------------------------
+
+    def _with(self, step: Step, suffix: str) -> ParallelIterator:
+        shards = tuple(p.with_step(step) for p in self._shards)
+        return ParallelIterator(shards, self.name + suffix)
+
+    def transform(self, fn: Callable[[Iterator[Any]], Iterable[Any]]) -> ParallelIterator:
+        validate.check_callable("fn", fn)
+        return self._with(Step("transform", Frozen(fn)), ".transform()")
+
+    def for_each(
+        self, fn: Callable[[Any], Any], max_concurrency: int = 1, resources: dict | None = None
+    ) -> ParallelIterator:
+        validate.check_callable("fn", fn)
+        validate.check_int("max_concurrency", max_concurrency, 0)
+        return self._with(Step("for_each", Frozen(fn), (max_concurrency,)), ".for_each()")
+
+    def filter(self, fn: Callable[[Any], Any]) -> ParallelIterator:
+        validate.check_callable("fn", fn)
+        return self._with(Step("filter", Frozen(fn)), ".filter()")
+
+    def batch(self, n: int) -> ParallelIterator:
+        validate.check_int("n", n, 1)
+        return self._with(Step("batch", None, (n,)), f".batch({n})")
+
+    def flatten(self) -> ParallelIterator:
+        return self._with(Step("flatten"), ".flatten()")
+
+    def combine(self, fn: Callable[[Any], Iterable[Any]]) -> ParallelIterator:
+        validate.check_callable("fn", fn)
+        return self._with(Step("combine", Frozen(fn)), ".combine()")
+
+    def local_shuffle(self, shuffle_buffer_size: int, seed: Any = None) -> ParallelIterator:
+        validate.check_int("shuffle_buffer_size", shuffle_buffer_size, 1)
+        return self._with(
+            Step("shuffle", None, (shuffle_buffer_size, seed)),
+            f".local_shuffle(shuffle_buffer_size={shuffle_buffer_size}, seed={seed})",
+        )
+
+    def repartition(self, num_partitions: int, batch_ms: float = 0) -> ParallelIterator:
+        validate.check_int("num_partitions", num_partitions, 1)
+        validate.check_number("batch_ms", batch_ms, 0)
+        node = Repartition(self._shards, num_partitions, batch_ms)
+        shards = tuple(ShardPlan(PartitionSource(node, j)) for j in range(num_partitions))
+        return ParallelIterator(shards, self.name + f".repartition[num_partitions={num_partitions}]")
+
+    def union(self, other: ParallelIterator) -> ParallelIterator:
+        if not isinstance(other, ParallelIterator):
+            raise TypeError(f"other must be a ParallelIterator, got {type(other).__name__} {other!r}")
+        return ParallelIterator(
+            self._shards + other._shards, f"ParallelUnion[{self!r}, {other!r}]"
+        )
+
+    def select_shards(self, shards_to_keep: list[int]) -> ParallelIterator:
+        keep = validate.check_shard_list("shards_to_keep", shards_to_keep, len(self._shards))
+        shards = tuple(self._shards[i] for i in keep)
+        return ParallelIterator(shards, self.name + f".select_shards({len(keep)} total)")
+
+    def num_shards(self) -> int:
+        return len(self._shards)
+
+    # -- gathering (GATH-1..6) -------------------------------------------------------
+
+    def gather_sync(self) -> LocalIterator:
+        return LocalIterator(GatherSync(self._shards), name=f"{self!r}.gather_sync()")
+
+    def batch_across_shards(self) -> LocalIterator:
+        return LocalIterator(BatchAcrossShards(self._shards), name=f"{self!r}.batch_across_shards()")
+
+    def gather_async(self, batch_ms: float = 0, num_async: int = 1) -> LocalIterator:
+        validate.check_number("batch_ms", batch_ms, 0)
+        validate.check_int("num_async", num_async, 1)
+        return LocalIterator(GatherAsync(self._shards, batch_ms, num_async), name=f"{self!r}.gather_async()")
+
+    def get_shard(self, shard_index: int, batch_ms: float = 0, num_async: int = 1) -> LocalIterator:
+        index = validate.check_shard_index("shard_index", shard_index, len(self._shards))
+        validate.check_number("batch_ms", batch_ms, 0)
+        validate.check_int("num_async", num_async, 1)
+        return LocalIterator(
+            GetShard(self._shards[index], batch_ms, num_async), name=f"{self.name}.shard[{index}]"
+        )
+
+    def shards(self) -> list[LocalIterator]:
+        return [self.get_shard(i) for i in range(len(self._shards))]
+
+    def take(self, n: int) -> list[Any]:
+        validate.check_int("n", n, 0)
+        it = self.gather_sync()
+        try:
+            return it.take(n)
+        finally:
+            it._release()
+
+    def show(self, n: int = 20) -> None:
+        validate.check_int("n", n, 0)
+        it = self.gather_sync()
+        try:
+            it.show(n)
+        finally:
+            it._release()

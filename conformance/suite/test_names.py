@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from conformance import funcs
-from conformance.util import clauses, needs
+from conformance.util import cites, needs
 
 PI = "ParallelIterator[{}]"
 
 
-@clauses("NAME-1")
+@cites("NAME-1")
 def test_source_names(api: Any) -> None:
     assert repr(api.from_items([1, 2, 3, 4, 5], num_shards=2)) == PI.format("from_items[int, 5, shards=2]")
     assert repr(api.from_items([], num_shards=1)) == PI.format("from_items[None, 0, shards=1]")
@@ -30,7 +30,7 @@ def test_source_names(api: Any) -> None:
     assert repr(api.from_iterators([[1]], repeat=True)) == PI.format("from_iterators[shards=1, repeat=True]")
 
 
-@clauses("NAME-1")
+@cites("NAME-1")
 def test_transform_names(api: Any) -> None:
     base = api.from_range(10, num_shards=2)
     pi = (
@@ -50,13 +50,13 @@ def test_transform_names(api: Any) -> None:
     assert repr(base.repartition(1)) == PI.format("from_range[10, shards=2].repartition[num_partitions=1]")
 
 
-@clauses("NAME-1")
+@cites("NAME-1")
 def test_select_shards_name(api: Any) -> None:
     base = api.from_range(10, num_shards=2)
     assert repr(base.select_shards([0, 1])) == PI.format("from_range[10, shards=2].select_shards(2 total)")
 
 
-@clauses("NAME-1")
+@cites("NAME-1")
 def test_union_name(api: Any) -> None:
     a, b = api.from_range(4, num_shards=1), api.from_items([1], num_shards=1)
     assert repr(a.union(b)) == PI.format(
@@ -65,7 +65,7 @@ def test_union_name(api: Any) -> None:
     )
 
 
-@clauses("NAME-1")
+@cites("NAME-1")
 def test_gather_names(api: Any) -> None:
     pi = api.from_items([1, 2, 3, 4, 5], num_shards=2)
     inner = "ParallelIterator[from_items[int, 5, shards=2]]"
@@ -79,7 +79,7 @@ def test_gather_names(api: Any) -> None:
     assert repr(pi.get_shard(1)) == "LocalIterator[from_items[int, 5, shards=2].shard[1]]"
 
 
-@clauses("NAME-1")
+@cites("NAME-1")
 @needs("from_actors", "ray")
 def test_from_actors_name(api: Any) -> None:
     import ray

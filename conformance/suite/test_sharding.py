@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 
 from conformance import checks, funcs, model, strategies
 from conformance.plugin import examples, shard_cap
-from conformance.util import clauses, drain, per_tag, tagged_lists
+from conformance.util import cites, drain, per_tag, tagged_lists
 
 
 def shard_lists(pi: Any) -> list[list[Any]]:
     return [drain(s) for s in pi.shards()]
 
 
-@clauses("SHARD-1")
+@cites("SHARD-1")
 @pytest.mark.parametrize(("count", "num_shards"), [(7, 1), (7, 3), (2, 3)])
 def test_from_items_is_round_robin(api: Any, count: int, num_shards: int) -> None:
     items = ["a", "b", "c", "d", "e", "f", "g"][:count]
@@ -26,7 +26,7 @@ def test_from_items_is_round_robin(api: Any, count: int, num_shards: int) -> Non
     ]
 
 
-@clauses("SHARD-2")
+@cites("SHARD-2")
 @pytest.mark.parametrize(("n", "k"), [(10, 3), (7, 2), (3, 4), (0, 2), (9, 1)])
 def test_from_range_is_contiguous(api: Any, n: int, k: int) -> None:
     q = n // k
@@ -34,13 +34,13 @@ def test_from_range_is_contiguous(api: Any, n: int, k: int) -> None:
     assert shard_lists(api.from_range(n, num_shards=k)) == want
 
 
-@clauses("SHARD-3")
+@cites("SHARD-3")
 def test_from_iterators_shard_i_is_generator_i(api: Any) -> None:
     generators = [[3, 2, 1], [], (9, 8), range(4), funcs.OneShotFactory(["x"])]
     assert shard_lists(api.from_iterators(generators)) == [[3, 2, 1], [], [9, 8], [0, 1, 2, 3], ["x"]]
 
 
-@clauses("SHARD-4", "SRC-1")
+@cites("SHARD-4", "SRC-1")
 @examples(0.5)
 @given(data=st.data())
 @example(data=None)
@@ -62,7 +62,7 @@ def test_conservation_under_every_gather(backend: Any, api: Any, data: st.DataOb
     checks.check_multiset(pi.take(len(items) + 3), items, what="take")
 
 
-@clauses("SHARD-4", "SRC-2")
+@cites("SHARD-4", "SRC-2")
 @pytest.mark.parametrize(("n", "k"), [(2, 3), (1, 2), (0, 2)])
 def test_from_range_with_more_shards_than_items(api: Any, n: int, k: int) -> None:
     pi = api.from_range(n, num_shards=k)
@@ -70,7 +70,7 @@ def test_from_range_with_more_shards_than_items(api: Any, n: int, k: int) -> Non
     assert sorted(drain(pi.gather_async())) == list(range(n))
 
 
-@clauses("SHARD-5")
+@cites("SHARD-5")
 def test_get_shard_is_shard_is_subsequence_of_gather_sync(api: Any) -> None:
     lists = tagged_lists(["a", "b", "c"], [4, 1, 3])
     pi = api.from_iterators(lists).for_each(funcs.Tag("t")).filter(funcs.Keep(3, 1))
@@ -80,14 +80,14 @@ def test_get_shard_is_shard_is_subsequence_of_gather_sync(api: Any) -> None:
         assert [x for _, x in drain(pi.get_shard(i))] == groups.get(tag, [])
 
 
-@clauses("SHARD-6")
+@cites("SHARD-6")
 def test_running_sum_is_per_shard(api: Any) -> None:
     """The spec's example: [1..5] on 2 shards with a running-sum object."""
     pi = api.from_items([1, 2, 3, 4, 5], num_shards=2)
     assert drain(pi.for_each(funcs.CumulativeSum()).gather_sync()) == [(1, 1), (2, 2), (4, 3), (6, 4), (9, 5)]
 
 
-@clauses("SHARD-6")
+@cites("SHARD-6")
 def test_transform_function_is_captured_when_added(api: Any) -> None:
     """Mutating a callable object after adding it does not change the iterator."""
     fn = funcs.CumulativeSum()
@@ -96,7 +96,7 @@ def test_transform_function_is_captured_when_added(api: Any) -> None:
     assert drain(pi.gather_sync()) == [(1, 1), (2, 2), (4, 3), (6, 4), (9, 5)]
 
 
-@clauses("SHARD-6")
+@cites("SHARD-6")
 def test_state_is_not_shared_between_runs_or_shards(api: Any) -> None:
     pi = api.from_items([1, 2, 3, 4, 5, 6], num_shards=3).for_each(funcs.CumulativeSum())
     want = drain(
@@ -108,7 +108,7 @@ def test_state_is_not_shared_between_runs_or_shards(api: Any) -> None:
     assert shard_lists(pi) == [[(1, 1), (5, 4)], [(2, 2), (7, 5)], [(3, 3), (9, 6)]]
 
 
-@clauses("SHARD-7")
+@cites("SHARD-7")
 def test_num_shards_is_exact(api: Any) -> None:
     a = api.from_items(list(range(4)), num_shards=3)
     b = api.from_range(10, num_shards=2)
@@ -121,7 +121,7 @@ def test_num_shards_is_exact(api: Any) -> None:
     assert a.repartition(1).num_shards() == 1
 
 
-@clauses("SHARD-8")
+@cites("SHARD-8")
 def test_union_shard_i(api: Any) -> None:
     a = api.from_iterators([[1, 2], [3]])
     b = api.from_iterators([[4], [], [5, 6]])
@@ -133,13 +133,13 @@ def test_union_shard_i(api: Any) -> None:
     assert [drain(three.get_shard(i)) for i in range(three.num_shards())] == expected
 
 
-@clauses("SHARD-9")
+@cites("SHARD-9")
 def test_select_shards_keeps_increasing_index_order(api: Any) -> None:
     pi = api.from_iterators([[0], [1], [2], [3]])
     assert shard_lists(pi.select_shards([3, 0, 2])) == [[0], [2], [3]]
 
 
-@clauses("SHARD-9", "SHARD-7")
+@cites("SHARD-9", "SHARD-7")
 def test_select_shards_repeated_indices_count_once(api: Any) -> None:
     pi = api.from_iterators([[0], [1], [2], [3]])
     picked = pi.select_shards([2, 1, 2, 1])
@@ -147,7 +147,7 @@ def test_select_shards_repeated_indices_count_once(api: Any) -> None:
     assert shard_lists(picked) == [[1], [2]]
 
 
-@clauses("SHARD-10", "PAR-9")
+@cites("SHARD-10", "PAR-9")
 @pytest.mark.parametrize(("lengths", "n"), [([5, 3], 2), ([4, 0, 7], 3), ([6], 4), ([2, 2], 1)])
 def test_repartition_partition_rule(api: Any, lengths: list[int], n: int) -> None:
     """Partition j holds, per parent shard, its items at positions p % n == j, in order."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from conformance import validate
-from conformance.model_ops import Step
-from conformance.model_plan import MetricsContext, current_metrics, set_current_metrics
+from conformance.model import validation as validate
+from conformance.model.metrics import MetricsContext, current_metrics, set_current_metrics
+from conformance.model.operators import Step
 
 
 class LocalIterator:

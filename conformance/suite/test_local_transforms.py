@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conformance import checks, funcs, model, pipeline, strategies
 from conformance.plugin import examples
-from conformance.util import clauses, drain, needs
+from conformance.util import cites, drain, needs
 
 ITEMS = list(range(10, 22))
 
@@ -28,7 +28,7 @@ def model_gathered() -> Any:
     return model.from_items(ITEMS, num_shards=2).gather_sync()
 
 
-@clauses("LOC-1")
+@cites("LOC-1")
 def test_iterator_protocol(api: Any, source: Any) -> None:
     it = source.gather_sync()
     assert isinstance(it, api.LocalIterator)
@@ -38,13 +38,13 @@ def test_iterator_protocol(api: Any, source: Any) -> None:
         next(it)
 
 
-@clauses("LOC-1")
+@cites("LOC-1")
 def test_iter_returns_the_iterator_itself(api: Any, source: Any) -> None:
     it = source.gather_sync()
     assert iter(it) is it
 
 
-@clauses("LOC-2", "ORD-6")
+@cites("LOC-2", "ORD-6")
 @examples(1)
 @given(data=st.data())
 def test_local_transform_chains_match_the_model(api: Any, source: Any, data: st.DataObject) -> None:
@@ -63,7 +63,7 @@ def test_local_transform_chains_match_the_model(api: Any, source: Any, data: st.
     assert drain(it) == drain(want), f"ops: {ops}"
 
 
-@clauses("LOC-2", "PAR-3")
+@cites("LOC-2", "PAR-3")
 @needs("max_concurrency")
 def test_local_for_each_with_concurrency_keeps_the_multiset(api: Any, source: Any) -> None:
     got = drain(
@@ -90,7 +90,7 @@ def _times(k: int) -> Any:
     return step
 
 
-@clauses("LOC-3")
+@cites("LOC-3")
 def test_local_iterator_construction(api: Any) -> None:
     """LocalIterator(base_iterator, ...) wraps a callable; local_transforms apply in
     order; the other arguments have defaults."""
@@ -105,7 +105,7 @@ def test_local_iterator_construction(api: Any) -> None:
     ]
 
 
-@clauses("LOC-4")
+@cites("LOC-4")
 def test_take_continues_where_the_last_take_stopped(api: Any, source: Any, capsys: Any) -> None:
     want = drain(model_gathered())
     it = source.gather_sync()
@@ -117,13 +117,13 @@ def test_take_continues_where_the_last_take_stopped(api: Any, source: Any, capsy
     assert it.take(5) == []
 
 
-@clauses("LOC-4")
+@cites("LOC-4")
 def test_show_default_prints_twenty(api: Any, capsys: Any) -> None:
     api.from_range(25, num_shards=1).gather_sync().show()
     assert capsys.readouterr().out.splitlines() == [str(x) for x in range(20)]
 
 
-@clauses("LOC-5")
+@cites("LOC-5")
 def test_duplicate_copies_read_in_lockstep(api: Any, source: Any) -> None:
     a, b = source.gather_sync().duplicate(2)
     want = drain(model_gathered())
@@ -134,7 +134,7 @@ def test_duplicate_copies_read_in_lockstep(api: Any, source: Any) -> None:
     assert got_a == want and got_b == want
 
 
-@clauses("LOC-5")
+@cites("LOC-5")
 def test_duplicate_buffers_for_a_lagging_copy(api: Any, source: Any) -> None:
     """Reading one copy to the end first, then the others: items were buffered."""
     copies = source.gather_sync().duplicate(3)
@@ -153,20 +153,20 @@ def _three(api: Any) -> tuple[Any, Any, Any]:
     )
 
 
-@clauses("LOC-6")
+@cites("LOC-6")
 def test_union_deterministic_round_robin(api: Any) -> None:
     a, b, c = _three(api)
     assert drain(a.union(b, c, deterministic=True)) == [1, 10, 100, 2, 20, 3, 30, 40, 50]
 
 
-@clauses("LOC-6")
+@cites("LOC-6")
 def test_union_integer_weights(api: Any) -> None:
     a, b, c = _three(api)
     got = drain(a.union(b, c, round_robin_weights=[1, 2, 1]))
     assert got == [1, 10, 20, 100, 2, 30, 40, 3, 50]
 
 
-@clauses("LOC-6")
+@cites("LOC-6")
 @pytest.mark.parametrize("weights", [None, [1, "*", 1], ["*", "*", "*"]])
 def test_union_unspecified_interleaving_keeps_each_input(api: Any, weights: Any) -> None:
     a, b, c = _three(api)
@@ -174,7 +174,7 @@ def test_union_unspecified_interleaving_keeps_each_input(api: Any, weights: Any)
     checks.check_merge(got, [[1, 2, 3], [10, 20, 30, 40, 50], [100]], what="union")
 
 
-@clauses("LOC-7")
+@cites("LOC-7")
 @examples(0.5)
 @given(data=st.data())
 def test_shuffle_with_seed_is_exactly_the_buffer_shuffle(api: Any, source: Any, data: st.DataObject) -> None:
@@ -184,12 +184,12 @@ def test_shuffle_with_seed_is_exactly_the_buffer_shuffle(api: Any, source: Any, 
     assert got == drain(model_gathered().shuffle(size, seed=seed))
 
 
-@clauses("LOC-7")
+@cites("LOC-7")
 def test_shuffle_without_seed_is_a_permutation(api: Any, source: Any) -> None:
     checks.check_multiset(drain(source.gather_sync().shuffle(4)), ITEMS)
 
 
-@clauses("LOC-8")
+@cites("LOC-8")
 @needs("zip_with_source_actor")
 @pytest.mark.parametrize("num_async", [1, 2])
 def test_zip_with_source_actor_identifies_shards(api: Any, num_async: int) -> None:
@@ -234,7 +234,7 @@ class _ReadCount:
         return (x, metrics.counters["calls"])
 
 
-@clauses("LOC-9")
+@cites("LOC-9")
 @needs("metrics")
 def test_get_metrics_is_shared_by_one_local_chain(api: Any) -> None:
     it = api.from_items([5, 6, 7], num_shards=1).gather_sync().for_each(_CountCalls(api, "calls"))

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conformance import oracle, pipeline, strategies
 from conformance.plugin import examples
-from conformance.util import clauses
+from conformance.util import cites
 
 CITED = (
     "GATH-1",
@@ -52,7 +52,7 @@ CITED = (
 )
 
 
-@clauses(*CITED)
+@cites(*CITED)
 @examples(1.5)
 @given(data=st.data())
 def test_random_pipelines_match_the_model(backend: Any, data: st.DataObject) -> None:

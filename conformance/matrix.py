@@ -1,7 +1,7 @@
 """Clause x backend matrix: run the conformance suite against several backends
 and write one markdown table of clause results.
 
-``python tools/matrix.py [--out PATH] [BACKEND ...]`` (default backends:
+``python -m conformance.matrix [--out PATH] [BACKEND ...] [pytest args]`` (default backends:
 ``reference``, ``conformance.model``, ``ray.util.iter``). Each backend runs in
 its own pytest process with its own JSON report; a backend that cannot be
 imported is shown as such, not dropped. Exits non-zero if any run failed.
@@ -39,7 +39,7 @@ def _importable(backend: str) -> bool:
 
 
 def run_backend(backend: str, report: Path, extra: list[str]) -> int:
-    cmd = [sys.executable, "-m", "pytest", "conformance", f"--backend={backend}",
+    cmd = [sys.executable, "-m", "pytest", "--pyargs", "conformance", f"--backend={backend}",
            f"--conformance-report={report}", "-q", *extra]
     print(f"== {backend}: {' '.join(cmd)}", flush=True)
     return subprocess.call(cmd, env=dict(os.environ))

@@ -15,7 +15,7 @@ import cloudpickle
 import pytest
 
 from conformance import funcs, probes
-from conformance.util import clauses, drain, needs
+from conformance.util import cites, drain, needs
 
 
 def _pipeline(api: Any) -> Any:
@@ -48,7 +48,7 @@ def _roundtrip(obj: Any) -> Any:
     return cloudpickle.loads(cloudpickle.dumps(obj))
 
 
-@clauses("SER-1")
+@cites("SER-1")
 def test_parallel_iterator_round_trips(backend: Any, api: Any) -> None:
     pi = _pipeline(api)
     local = drain(pi.gather_sync())
@@ -58,7 +58,7 @@ def test_parallel_iterator_round_trips(backend: Any, api: Any) -> None:
     assert backend.run_remote(funcs.collect_shards, pi) == [drain(s) for s in pi.shards()]
 
 
-@clauses("SER-1", "SER-2")
+@cites("SER-1", "SER-2")
 @needs("ray")
 def test_iterators_can_be_passed_to_a_ray_actor(api: Any) -> None:
     import ray
@@ -71,7 +71,7 @@ def test_iterators_can_be_passed_to_a_ray_actor(api: Any) -> None:
     assert ray.get(consumer.iterate.remote(make()), timeout=120) == drain(make())
 
 
-@clauses("SER-2")
+@cites("SER-2")
 @pytest.mark.parametrize("kind", ["gather_sync", "gather_async", "get_shard", "shards"])
 def test_unstarted_local_iterator_round_trips(backend: Any, api: Any, kind: str) -> None:
     make = _local_iterators(api)[kind]
@@ -84,7 +84,7 @@ def test_unstarted_local_iterator_round_trips(backend: Any, api: Any, kind: str)
         assert remote == local and copied == local
 
 
-@clauses("SER-3")
+@cites("SER-3")
 def test_serializing_starts_no_work(backend: Any, api: Any, tmp_path: Any) -> None:
     c = probes.Counter(tmp_path, "calls")
     pulls = probes.Counter(tmp_path, "pulls")
@@ -104,7 +104,7 @@ def test_serializing_starts_no_work(backend: Any, api: Any, tmp_path: Any) -> No
     assert drain(it) == [1, 4, 2, 5, 3]
 
 
-@clauses("SER-4")
+@cites("SER-4")
 def test_nested_passing(backend: Any, api: Any) -> None:
     pi = _pipeline(api)
     local = drain(pi.gather_sync())
@@ -114,7 +114,7 @@ def test_nested_passing(backend: Any, api: Any) -> None:
     assert backend.run_remote(funcs.nested, hook, funcs.collect, make()) == drain(make())
 
 
-@clauses("SER-5")
+@cites("SER-5")
 @pytest.mark.timeout(120)
 def test_started_local_iterator_resumes_or_refuses(backend: Any, api: Any) -> None:
     """A started iterator either serializes and continues from where it was, or

@@ -1,15 +1,17 @@
 """The benchmarks: one test per workload, parametrised by contender (each
 ``--backend`` in each gather variant, then the peers) and shard count.
 
-Nothing here asserts a speed: figures are reported, as ratios, by
-``benchmarks/report.py`` (``nox -s bench``).
+Not named ``test_*.py`` so that the conformance suite never collects it:
+``python -m conformance.bench`` runs it with ``-o python_files=cases.py`` and
+the plugin :mod:`conformance.bench.plugin`. Nothing here asserts a speed:
+figures are reported, as ratios, by :mod:`conformance.bench.report`.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from benchmarks import workloads as W
+from conformance.bench import workloads as W
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
