@@ -7,12 +7,15 @@ it was built with.
 
 A clause is a paragraph that starts with ``**ID** (LEVEL) **Title.**`` where LEVEL is
 ``MUST``, ``SHOULD``, ``MAY`` or ``WITHDRAWN`` (SPEC preamble).  The chapter is the
-nearest preceding ``## N. Title`` heading.  The spec file is the only source of truth:
+nearest preceding ``## N. Title`` heading.  A paragraph saying "This clause applies
+to backends that declare `CAPABILITY`" makes the clause need that capability
+(BACK-4): the report shows it skipped for a backend without it.  The spec file is the only source of truth:
 nothing here is hard-coded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ _CLAUSE_RE = re.compile(
 )
 _CHAPTER_RE = re.compile(r"^## (?P<chapter>\d+\.\s.*\S)\s*$")
 _VERSION_RE = re.compile(r"^Spec version: \*\*(?P<version>[^*]+)\*\*", re.MULTILINE)
+_NEEDS_RE = re.compile(r"This clause applies to backends that declare (?:the )?`(?P<capability>[a-z_]+)`")
 
 LEVELS = ("MUST", "SHOULD", "MAY", "WITHDRAWN")
 
@@ -39,6 +43,8 @@ class Clause:
     level: str
     title: str
     chapter: str
+    #: capabilities a backend must declare for the clause to apply (BACK-4)
+    needs: frozenset[str] = frozenset()
 
 
 def parse(text: str) -> dict[str, Clause]:
@@ -47,7 +53,9 @@ def parse(text: str) -> dict[str, Clause]:
     Raises ``ValueError`` on a duplicated ID (IDs are never reused, SPEC preamble).
     """
     clauses: dict[str, Clause] = {}
+    paragraphs: dict[str, list[str]] = {}
     chapter = ""
+    current: list[str] | None = None
     previous_blank = True
     for line in text.splitlines():
         heading = _CHAPTER_RE.match(line)
@@ -60,7 +68,16 @@ def parse(text: str) -> dict[str, Clause]:
                 raise ValueError(f"duplicate clause id {cid} in the spec")
             title = match.group("title").strip().rstrip(".")
             clauses[cid] = Clause(cid, match.group("level"), title, chapter)
+            current = paragraphs[cid] = []
+        if not line.strip():
+            current = None
+        elif current is not None:
+            current.append(line)
         previous_blank = not line.strip()
+    for cid, lines in paragraphs.items():
+        needs = frozenset(m.group("capability") for m in _NEEDS_RE.finditer(" ".join(lines)))
+        if needs:
+            clauses[cid] = dataclasses.replace(clauses[cid], needs=needs)
     return clauses
 
 

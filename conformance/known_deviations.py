@@ -297,6 +297,23 @@ RAY_UTIL_ITER: tuple[Deviation, ...] = (
         "Transforms append to the name; nesting reprs is an accident of str(self).",
         test="test_select_shards_name",
     ),
+    Deviation(
+        "LOC-10",
+        "polls union inputs with timeout=0, which the base iterator of get_shard() does not "
+        "support: a union of get_shard()/shards() iterators fails with IndexError('pop from "
+        "an empty deque').",
+        "get_shard and shards() are asynchronous gathers like gather_async; a union reads them "
+        "as they are ready.",
+        test="test_a_non_deterministic_union_reads_a_ready_shard_iterator",
+    ),
+    Deviation(
+        "SHARD-8",
+        "starts a plan's shard actors when the plan is built, so p.union(p) lists the same "
+        "actors twice: the two appearances share one stream and every item comes once.",
+        "A plan is a value and every appearance of a shard is its own pipeline in a run "
+        "(SHARD-8, SHARD-4); only a repartition is read once per run (SHARD-11).",
+        test="test_a_plan_united_with_itself_yields_every_item_twice",
+    ),
 )
 
 #: Known-deviation tables by backend module name.

@@ -16,6 +16,7 @@ Ray runs).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -44,6 +45,59 @@ class Counter:
             return os.path.getsize(self.path)
         except FileNotFoundError:
             return 0
+
+
+#: how long a :class:`Gate` waits before it gives up and fails its item.
+GATE_SECONDS = 60.0
+
+
+class HeldForever(RuntimeError):
+    """A :class:`Gate` could not open: the progress it waits for never came."""
+
+
+def here() -> tuple[int, int]:
+    """This process and thread, for a :class:`Gate` to recognise the consumer."""
+    return os.getpid(), threading.get_ident()
+
+
+class Gate:
+    """User code that holds items back until other work has made progress.
+
+    Called on an item ``(tag, i)``: if ``tag == mark_tag`` it hits ``counter``; if
+    ``tag == wait_tag`` it waits until ``counter`` reaches ``need`` (the test, or
+    other items, hit it).  Waiting in the consumer's own thread could never end --
+    nothing else would run -- so it fails at once with :class:`HeldForever`, as it
+    does after :data:`GATE_SECONDS` anywhere else.  Used for GATH-3 and LOC-10,
+    where a correct backend opens the gate and a blocking one never does.
+    """
+
+    def __init__(
+        self, counter: Counter, need: int, wait_tag: Any, mark_tag: Any = None, consumer: Any = None
+    ) -> None:
+        self.counter = counter
+        self.need = need
+        self.wait_tag = wait_tag
+        self.mark_tag = mark_tag
+        self.consumer = consumer if consumer is not None else here()
+
+    def __call__(self, item: Any) -> Any:
+        if item[0] == self.mark_tag:
+            self.counter.hit()
+        if item[0] == self.wait_tag and self.counter.value() < self.need:
+            if here() == tuple(self.consumer):
+                raise HeldForever(
+                    f"{item!r} waits for progress in the consumer's own thread, which only "
+                    "the consumer could make: the backend does not read these concurrently"
+                )
+            deadline = time.monotonic() + GATE_SECONDS
+            while self.counter.value() < self.need:
+                if time.monotonic() > deadline:
+                    raise HeldForever(
+                        f"{item!r} waited {GATE_SECONDS:g} s for progress that never came: "
+                        "the backend waits for this item before reading what would let it pass"
+                    )
+                time.sleep(0.005)
+        return item
 
 
 class Counters:

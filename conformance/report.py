@@ -9,7 +9,11 @@ Per test the JSON holds ``nodeid``, ``clauses``, ``status`` (``passed``, ``faile
 ``error``, ``skipped``, ``xfailed`` -- a known deviation --, ``should-fail``), a one-
 line ``message`` and ``duration``.  Per clause the result is the worst status of the
 tests citing it (failed/error > should-fail > xfailed > passed > skipped), or
-``untested`` when no test of this run cites it.
+``untested`` when no test of this run cites it -- except that a clause that applies
+only to backends declaring a capability this backend lacks is ``skipped`` whatever
+its tests did (BACK-4): a verdict is earned by the clause's own tests, not by a test
+that also cites it.  So *passed* means at least one test citing the clause ran to
+completion and none failed.  A skipped clause carries its ``reasons``.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ def _message(report: pytest.TestReport) -> str:
     if hasattr(report, "wasxfail"):
         return str(report.wasxfail)
     if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2])
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
     text = getattr(report, "longreprtext", "") or ""
     lines = [line for line in text.splitlines() if line.startswith("E ")]
     chosen = lines[0][1:].strip() if lines else (text.strip().splitlines() or [""])[-1]
@@ -108,14 +112,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             _deviations[item.nodeid] = item.stash[plugin.DEVIATION_KEY]
 
 
-def clause_results(records: list[TestRecord]) -> dict[str, str]:
-    """Worst status per cited clause; ``untested`` for clauses no test cites."""
-    results: dict[str, str] = {cid: "untested" for cid in clauses.index()}
+@dataclass
+class ClauseResult:
+    result: str = "untested"
+    reasons: list[str] = field(default_factory=list)
+
+
+def clause_results(records: list[TestRecord], capabilities: frozenset[str]) -> dict[str, ClauseResult]:
+    """The result of every clause of the spec for a backend with ``capabilities``:
+    the worst status of the tests citing it, ``skipped`` (with reasons) when it needs
+    a capability the backend lacks or all its tests were skipped, ``untested`` when
+    no test of this run cites it."""
+    index = clauses.index()
+    results = {cid: ClauseResult() for cid in index}
     for rec in records:
         for cid in rec.clauses:
-            current = results.get(cid, "untested")
-            if RANK.get(rec.status, 0) > RANK.get(current, 0):
-                results[cid] = rec.status
+            entry = results.setdefault(cid, ClauseResult())
+            if RANK.get(rec.status, 0) > RANK.get(entry.result, 0):
+                entry.result = rec.status
+            if rec.status == "skipped" and rec.message and rec.message not in entry.reasons:
+                entry.reasons.append(rec.message)
+    for cid, clause in index.items():
+        missing = sorted(clause.needs - capabilities)
+        if missing and results[cid].result in ("passed", "untested"):
+            results[cid] = ClauseResult(
+                "skipped", [f"backend does not declare capability {', '.join(missing)} (BACK-4)"]
+            )
+        elif results[cid].result != "skipped":
+            results[cid].reasons = []
     return results
 
 
@@ -158,7 +182,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     col = config.stash[COLLECTOR_KEY]
     records = list(col.records.values())
-    results = clause_results(records)
+    results = clause_results(records, plugin.selected_backend(config).capabilities)
     index = clauses.index()
     payload = {
         "run": {
@@ -173,7 +197,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "level": index[cid].level,
                 "title": index[cid].title,
                 "chapter": index[cid].chapter,
-                "result": results[cid],
+                "result": results[cid].result,
+                "reasons": results[cid].reasons,
             }
             for cid in index
         ],
@@ -182,6 +207,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = Path(config.getoption("--conformance-report"))
     if not path.is_absolute():
         path = Path(config.invocation_params.dir) / path
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=repr), encoding="utf-8")
     config.stash[COLLECTOR_KEY].started = -1.0  # mark written
     _written.append(str(path))
@@ -195,21 +221,24 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     records = list(col.records.values())
     if not records:
         return
-    results = clause_results(records)
+    b = plugin.selected_backend(config)
+    results = clause_results(records, b.capabilities)
     index = clauses.index()
     tr = terminalreporter
     tr.section("conformance clause report")
-    b = plugin.selected_backend(config)
     tr.write_line(
         f"backend {b.spec} (version {b.version}); spec {clauses.spec_version()}; "
         f"hypothesis profile {plugin.active_profile()}"
     )
     tr.write_line(f"{'clause':<9} {'level':<7} {'result':<12} title")
     for cid, clause in index.items():
-        tr.write_line(f"{cid:<9} {clause.level:<7} {results[cid]:<12} {clause.title}")
+        entry = results[cid]
+        why = f"  [{'; '.join(entry.reasons)}]" if entry.reasons else ""
+        tr.write_line(f"{cid:<9} {clause.level:<7} {entry.result:<12} {clause.title}{why}")
     counts: dict[str, int] = {}
     for cid, clause in index.items():
-        counts[f"{clause.level} {results[cid]}"] = counts.get(f"{clause.level} {results[cid]}", 0) + 1
+        key = f"{clause.level} {results[cid].result}"
+        counts[key] = counts.get(key, 0) + 1
     tr.write_line("summary: " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     for path in _written:
         tr.write_line(f"JSON report written to {path}")

@@ -17,6 +17,7 @@ from . import metrics
 from . import validation as check
 from .metrics import MetricsContext, SharedMetrics
 from .operators import ChainMethods, ForEach, make_shuffle
+from .readiness import NotReady, wait_for_any
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -161,7 +162,9 @@ class LocalIterator(ChainMethods, Generic[T]):
         else:
             weights = [1] * len(inputs)
         names = ", ".join(repr(i) for i in inputs)
-        return LocalIterator(_Union(inputs, weights), SharedMetrics(), name=f"LocalUnion[{names}]")
+        ready_first = not deterministic and all(w == "*" for w in round_robin_weights or ["*"])
+        shared = SharedMetrics(parents=[i.shared_metrics for i in inputs])
+        return LocalIterator(_Union(inputs, weights, ready_first), shared, name=f"LocalUnion[{names}]")
 
 
 def _zip_with_source(item):
@@ -174,23 +177,64 @@ def _zip_with_source(item):
 class _Union:
     """Round-robin over the inputs: ``weights[i]`` items from input ``i`` per
     turn, ended inputs dropped (LOC-6). ``"*"`` takes one item per turn, which
-    is one of the interleavings the spec allows for it."""
+    is one of the interleavings the spec allows for it. A non-deterministic
+    union skips, in its turns, bare asynchronous gathers that have no answer
+    yet, and waits only when no input can give an item (LOC-10)."""
 
-    def __init__(self, inputs: list[LocalIterator], weights: list):
+    def __init__(self, inputs: list[LocalIterator], weights: list, ready_first: bool = False):
         self.inputs = inputs
         self.weights = weights
+        self.ready_first = ready_first
 
     def __call__(self, timeout=None) -> Iterator:
-        active = [(it, _turn_size(w)) for it, w in zip(self.inputs, self.weights, strict=True)]
+        if self.ready_first:
+            return _ready_first(self.inputs)
+        return _turns(self.inputs, self.weights)
+
+
+def _turns(inputs: list[LocalIterator], weights: list) -> Iterator:
+    active = [(it, _turn_size(w)) for it, w in zip(inputs, weights, strict=True)]
+    while active:
+        for entry in list(active):
+            it, size = entry
+            for _ in range(size):
+                try:
+                    yield next(it)
+                except StopIteration:
+                    active.remove(entry)
+                    break
+
+
+def _ready_first(inputs: list[LocalIterator]) -> Iterator:
+    streams = [_pollable(it) for it in inputs]
+    active = list(range(len(streams)))
+    try:
         while active:
-            for entry in list(active):
-                it, size = entry
-                for _ in range(size):
-                    try:
-                        yield next(it)
-                    except StopIteration:
-                        active.remove(entry)
-                        break
+            pending = []
+            for i in list(active):
+                try:
+                    item = next(streams[i])
+                except StopIteration:
+                    active.remove(i)
+                    continue
+                if isinstance(item, NotReady):
+                    pending.append(item)
+                else:
+                    yield item
+            if len(pending) == len(active):
+                wait_for_any(pending)
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def _pollable(it: LocalIterator) -> Iterator:
+    """A bare, unstarted asynchronous gather in poll mode; any other input
+    as it is (reading it may wait)."""
+    poll = getattr(it.base_iterator, "poll", None)
+    if poll is not None and not it.local_transforms and it._built is None:
+        return poll()
+    return (item for item in it)
 
 
 def _turn_size(weight) -> int:

@@ -52,10 +52,20 @@ class MetricsContext:
 
 
 class SharedMetrics:
-    """Holder of the context shared by a chain of local iterators."""
+    """Holder of the context shared by a chain of local iterators.
 
-    def __init__(self, metrics: MetricsContext | None = None) -> None:
-        self.metrics = metrics or MetricsContext()
+    A union's holder has its inputs' holders as ``parents`` and makes them all
+    use its context, recursively, so the union and its inputs are one chain for
+    ``get_metrics()`` (LOC-9)."""
+
+    def __init__(self, metrics: MetricsContext | None = None, parents: list[SharedMetrics] | None = None):
+        self.parents = list(parents or [])
+        self.set(metrics or MetricsContext())
+
+    def set(self, metrics: MetricsContext) -> None:
+        self.metrics = metrics
+        for parent in self.parents:
+            parent.set(metrics)
 
     def get(self) -> MetricsContext:
         return self.metrics

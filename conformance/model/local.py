@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from conformance.model import validation as validate
-from conformance.model.metrics import MetricsContext, current_metrics, set_current_metrics
+from conformance.model.fetch import NOT_READY, PROGRESS
+from conformance.model.metrics import MetricsCell, MetricsContext, current_metrics, set_current_metrics
 from conformance.model.operators import Step
 
 
@@ -30,7 +31,7 @@ class LocalIterator:
     ) -> None:
         validate.check_callable("base_iterator", base_iterator)
         self.base_iterator = base_iterator
-        self.shared_metrics = shared_metrics if shared_metrics is not None else MetricsContext()
+        self.shared_metrics = shared_metrics if shared_metrics is not None else MetricsCell()
         self.local_transforms = list(local_transforms or [])
         self.timeout = timeout
         self.name = name or "unknown"
@@ -51,7 +52,7 @@ class LocalIterator:
     def __next__(self) -> Any:
         if self._finished:
             raise StopIteration
-        previous = set_current_metrics(self.shared_metrics)
+        previous = set_current_metrics(self.shared_metrics.context)
         try:
             if self._built is None:
                 self._built = self._build()
@@ -185,7 +186,11 @@ class LocalIterator:
         inputs = [self, *others]
         weights = validate.check_weights(round_robin_weights, len(inputs))
         name = f"LocalUnion[{', '.join(map(repr, inputs))}]"
-        return LocalIterator(_Union(inputs, weights), MetricsContext(), name=name)
+        cell = MetricsCell()
+        for it in inputs:
+            it.shared_metrics.link_to(cell)
+        ready_first = not deterministic and (weights is None or all(w == "*" for w in weights))
+        return LocalIterator(_Union(inputs, weights, ready_first), cell, name=name)
 
 
 def _zip_with_source(item: Any) -> tuple[Any, Any]:
@@ -224,14 +229,46 @@ class _Replay:
 
 class _Union:
     """Base iterator of ``LocalIterator.union``: ``w_i`` items from input ``i`` in turn
-    (one for ``"*"``), skipping inputs that have ended (LOC-6)."""
+    (one for ``"*"``), skipping inputs that have ended (LOC-6).  A non-deterministic
+    union reads bare asynchronous gathers in poll mode and passes over those with
+    nothing queued (LOC-10)."""
 
-    def __init__(self, inputs: list[LocalIterator], weights: list[Any] | None) -> None:
+    def __init__(self, inputs: list[LocalIterator], weights: list[Any] | None, ready_first: bool) -> None:
         self.inputs = inputs
         self.weights = weights
+        self.ready_first = ready_first
 
     def __call__(self, timeout: Any = None) -> Iterator[Any]:
+        if self.ready_first:
+            return _ready_first_stream(self.inputs)
         return _union_stream(self.inputs, self.weights)
+
+
+def _ready_first_stream(inputs: list[LocalIterator]) -> Iterator[Any]:
+    streams = [_poll_or_plain(it) for it in inputs]
+    active = list(range(len(streams)))
+    while active:
+        seen = PROGRESS.count
+        gave = False
+        for i in list(active):
+            try:
+                item = next(streams[i])
+            except StopIteration:
+                active.remove(i)
+                gave = True
+                continue
+            if item is not NOT_READY:
+                gave = True
+                yield item
+        if not gave and active:
+            PROGRESS.wait_past(seen)
+
+
+def _poll_or_plain(it: LocalIterator) -> Iterator[Any]:
+    poll = getattr(it.base_iterator, "poll", None)
+    if poll is not None and not it.local_transforms and it._built is None and not it._finished:
+        return iter(poll())
+    return (item for item in it)
 
 
 def _union_stream(inputs: list[LocalIterator], weights: list[Any] | None) -> Iterator[Any]:

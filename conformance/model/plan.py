@@ -11,11 +11,13 @@ sources and transform functions (SRC-7, GATH-7, SHARD-6).
 from __future__ import annotations
 
 import collections
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from conformance.model import validation as validate
+from conformance.model.fetch import AsyncRun
 from conformance.model.local import LocalIterator
 from conformance.model.metrics import current_metrics
 from conformance.model.operators import Frozen, Step, run_steps
@@ -72,6 +74,10 @@ class Demux:
         self.buffers = [[collections.deque() for _ in range(node.n)] for _ in range(count)]
 
     def _next_from(self, s: int, j: int) -> Any:
+        with self.run.lock:
+            return self._next_from_locked(s, j)
+
+    def _next_from_locked(self, s: int, j: int) -> Any:
         buffer = self.buffers[s][j]
         while not buffer:
             if self.done[s]:
@@ -100,16 +106,20 @@ class Demux:
 
 
 class Run:
-    """One run (SPEC §1): the shared state of the shards it reads."""
+    """One run (SPEC §1): the shared state of the shards it reads.  Each repartition
+    node has one :class:`Demux` per run, whichever partitions read it (SHARD-11).
+    Shards of an asynchronous run read it from their own threads, hence the lock."""
 
     def __init__(self) -> None:
         self._demuxes: dict[int, tuple[Repartition, Demux]] = {}
+        self.lock = threading.RLock()
 
     def demux(self, node: Repartition) -> Demux:
-        entry = self._demuxes.get(id(node))
-        if entry is None:
-            entry = self._demuxes[id(node)] = (node, Demux(node, self))
-        return entry[1]
+        with self.lock:
+            entry = self._demuxes.get(id(node))
+            if entry is None:
+                entry = self._demuxes[id(node)] = (node, Demux(node, self))
+            return entry[1]
 
 
 def shard_stream(plan: ShardPlan, run: Run) -> Iterator[Any]:
@@ -125,7 +135,7 @@ class ShardToken:
     index: int
 
 
-def round_robin(streams: list[Iterator[Any]], on_item: Callable[[int], None] | None = None) -> Iterator[Any]:
+def round_robin(streams: list[Iterator[Any]]) -> Iterator[Any]:
     """ORD-3: item k of every active shard in shard order, ended shards dropping out."""
     active = list(range(len(streams)))
     while active:
@@ -135,8 +145,6 @@ def round_robin(streams: list[Iterator[Any]], on_item: Callable[[int], None] | N
             except StopIteration:
                 active.remove(s)
                 continue
-            if on_item is not None:
-                on_item(s)
             yield item
 
 
@@ -182,30 +190,43 @@ def _mark_source(s: int) -> None:
 
 
 class GatherAsync:
-    """Base iterator of ``gather_async`` (GATH-3).  The model answers every request at
-    once, so it fetches the shards in turn; any per-shard-ordered interleaving would
-    conform (ORD-5)."""
+    """Base iterator of ``gather_async`` (GATH-3): every shard on a thread of its own,
+    items taken as they arrive (:mod:`conformance.model.fetch`).  ``poll()`` is the same
+    run in poll mode, for a non-deterministic union (LOC-10)."""
 
     def __init__(self, shards: tuple[ShardPlan, ...], batch_ms: float, num_async: int) -> None:
         self.shards = shards
         self.batch_ms = batch_ms
         self.num_async = num_async
 
-    def __call__(self, timeout: Any = None) -> Iterator[Any]:
-        run = Run()
-        return round_robin([shard_stream(p, run) for p in self.shards], on_item=_mark_source)
+    def __call__(self, timeout: Any = None, poll: bool = False) -> Iterator[Any]:
+        return _fetch(self.shards, self.num_async, _mark_source, poll)
+
+    def poll(self) -> Iterator[Any]:
+        return self(poll=True)
 
 
 class GetShard:
-    """Base iterator of ``get_shard`` (GATH-5)."""
+    """Base iterator of ``get_shard`` (GATH-5): one shard, fetched as by ``gather_async``."""
 
     def __init__(self, shard: ShardPlan, batch_ms: float, num_async: int) -> None:
         self.shard = shard
         self.batch_ms = batch_ms
         self.num_async = num_async
 
-    def __call__(self, timeout: Any = None) -> Iterator[Any]:
-        return shard_stream(self.shard, Run())
+    def __call__(self, timeout: Any = None, poll: bool = False) -> Iterator[Any]:
+        return _fetch((self.shard,), self.num_async, lambda s: None, poll)
+
+    def poll(self) -> Iterator[Any]:
+        return self(poll=True)
+
+
+def _fetch(
+    shards: tuple[ShardPlan, ...], num_async: int, on_item: Callable[[int], None], poll: bool
+) -> Iterator[Any]:
+    """The run starts at the first ``next()`` (LAZY-2), not when this is called."""
+    run = Run()
+    yield from AsyncRun([shard_stream(p, run) for p in shards], num_async, on_item).items(poll)
 
 
 class ParallelIterator:

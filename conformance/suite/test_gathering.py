@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import checks, funcs, model, oracle, strategies
+from conformance import checks, funcs, model, oracle, probes, strategies
 from conformance.plugin import examples
 from conformance.util import cites, drain, per_tag, tagged_lists
 
@@ -160,3 +160,19 @@ def test_a_run_does_not_end_early_with_a_slow_shard(api: Any) -> None:
     lists = tagged_lists(["x", "y"], [1, 4])
     pi = api.from_iterators(lists).for_each(_SlowOn("y", 0.05))
     assert per_tag(drain(pi.gather_async())) == {"x": lists[0], "y": lists[1]}
+
+
+@cites("GATH-3", "GATH-8")
+@pytest.mark.parametrize("num_async", [1, 2])
+def test_gather_async_reads_a_shard_while_another_waits_on_it(
+    api: Any, tmp_path: Any, num_async: int
+) -> None:
+    """Shard ``a``'s first item cannot be produced until shard ``b`` has produced three
+    items, so a backend that reads ``a`` before fetching ``b`` never finishes (the
+    waiting item gives up after ``probes.GATE_SECONDS``, or at once if it waits in
+    the consumer's own thread)."""
+    gate = probes.Gate(probes.Counter(tmp_path, "b-produced"), need=3, wait_tag="a", mark_tag="b")
+    pi = api.from_iterators(tagged_lists(["a", "b"], [2, 5])).for_each(gate)
+    got = drain(pi.gather_async(num_async=num_async))
+    a, b = tagged_lists(["a", "b"], [2, 5])
+    assert per_tag(got) == {"a": a, "b": b}

@@ -1,4 +1,4 @@
-"""SPEC §4 Local transforms: LOC-1..9 (ORD-6 for local order)."""
+"""SPEC §4 Local transforms: LOC-1..10 (ORD-6 for local order)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import checks, funcs, model, pipeline, strategies
+from conformance import checks, funcs, model, pipeline, probes, strategies
 from conformance.plugin import examples
-from conformance.util import cites, drain, needs
+from conformance.util import cites, drain, needs, per_tag, tagged_lists
 
 ITEMS = list(range(10, 22))
 
@@ -240,3 +240,78 @@ def test_get_metrics_is_shared_by_one_local_chain(api: Any) -> None:
     it = api.from_items([5, 6, 7], num_shards=1).gather_sync().for_each(_CountCalls(api, "calls"))
     it = it.for_each(_ReadCount(api))
     assert drain(it) == [((5, 1, 0), 1), ((6, 2, 0), 2), ((7, 3, 0), 3)]
+
+
+class _CountTag:
+    """Local for_each: counts the items of one tag in the chain's metrics."""
+
+    def __init__(self, api: Any, tag: str) -> None:
+        self.api = api
+        self.tag = tag
+
+    def __call__(self, x: Any) -> Any:
+        if x[0] == self.tag:
+            self.api.LocalIterator.get_metrics().counters[self.tag] += 1
+        return x
+
+
+class _ReadTag:
+    def __init__(self, api: Any, tag: str) -> None:
+        self.api = api
+        self.tag = tag
+
+    def __call__(self, x: Any) -> Any:
+        return (x, self.api.LocalIterator.get_metrics().counters[self.tag])
+
+
+@cites("LOC-9", "LOC-6")
+@needs("metrics")
+def test_a_union_shares_its_metrics_with_its_inputs(api: Any) -> None:
+    """Counters set before a union, in an input of a nested union, are seen after it."""
+    a_items, b_items, c_items = tagged_lists(["a", "b", "c"], [3, 2, 2])
+    a = api.from_items(a_items, num_shards=1).gather_sync().for_each(_CountTag(api, "a"))
+    b = api.from_items(b_items, num_shards=1).gather_sync()
+    c = api.from_items(c_items, num_shards=1).gather_sync()
+    united = a.union(b, deterministic=True).union(c, deterministic=True)
+    got = drain(united.for_each(_ReadTag(api, "a")))
+    assert sorted(x for x, _ in got) == sorted(a_items + b_items + c_items)
+    seen_a = 0
+    for x, counted in got:
+        seen_a += x[0] == "a"
+        assert counted == seen_a, f"after {x!r} the union's transforms saw counters['a'] = {counted}: {got!r}"
+
+
+def _union_of_a_ready_and_a_held_input(api: Any, tmp_path: Any, read: Any, weights: Any) -> None:
+    """Input ``b``'s shard cannot produce an item until the consumer has received every
+    item of input ``a``: a union that waits on ``b`` before ``a`` is done never finishes
+    (``b``'s gate gives up after ``probes.GATE_SECONDS``, or at once if it would wait
+    in the consumer's own thread)."""
+    a_items, b_items = tagged_lists(["a", "b"], [4, 3])
+    opened = probes.Counter(tmp_path, "a-received")
+    gate = probes.Gate(opened, need=1, wait_tag="b")
+    a = api.from_items(a_items, num_shards=1)
+    b = api.from_items(b_items, num_shards=1).for_each(gate)
+    got: list[Any] = []
+    for item in read(a).union(read(b), round_robin_weights=weights):
+        got.append(item)
+        if [x for x in got if x[0] == "a"] == a_items and opened.value() == 0:
+            opened.hit()
+        assert len(got) <= len(a_items) + len(b_items), got
+    assert per_tag(got) == {"a": a_items, "b": b_items}
+
+
+@cites("LOC-10", "LOC-6")
+@pytest.mark.parametrize("weights", [None, ["*", "*"]])
+def test_a_non_deterministic_union_reads_the_ready_input(
+    api: Any, tmp_path: Any, weights: list[str] | None
+) -> None:
+    _union_of_a_ready_and_a_held_input(api, tmp_path, lambda pi: pi.gather_async(), weights)
+
+
+@cites("LOC-10", "LOC-6")
+@pytest.mark.parametrize("read", ["get_shard", "shards"])
+def test_a_non_deterministic_union_reads_a_ready_shard_iterator(api: Any, tmp_path: Any, read: str) -> None:
+    def reader(pi: Any) -> Any:
+        return pi.get_shard(0) if read == "get_shard" else pi.shards()[0]
+
+    _union_of_a_ready_and_a_held_input(api, tmp_path, reader, None)

@@ -1,4 +1,4 @@
-"""SPEC §9 Sharding: SHARD-1..10."""
+"""SPEC §9 Sharding: SHARD-1..11."""
 
 from __future__ import annotations
 
@@ -159,3 +159,31 @@ def test_repartition_partition_rule(api: Any, lengths: list[int], n: int) -> Non
         checks.check_merge(
             got, [[x for x in parent if x[1] % n == j] for parent in parents], what=f"partition {j}"
         )
+
+
+GATHERS = ["gather_sync", "gather_async", "batch_across_shards"]
+
+
+def _gathered(pi: Any, gather: str) -> list[Any]:
+    out = drain(getattr(pi, gather)())
+    return [x for batch in out for x in batch] if gather == "batch_across_shards" else out
+
+
+@cites("SHARD-8", "SHARD-4")
+@pytest.mark.parametrize("gather", GATHERS)
+def test_a_plan_united_with_itself_yields_every_item_twice(api: Any, gather: str) -> None:
+    """Each appearance of a shard in a plan is its own pipeline in a run."""
+    items = list(range(7))
+    p = api.from_items(items, num_shards=2).for_each(funcs.double)
+    assert sorted(_gathered(p.union(p), gather)) == sorted(2 * [2 * x for x in items])
+
+
+@cites("SHARD-11", "SHARD-10")
+@pytest.mark.parametrize("gather", GATHERS)
+def test_a_repartition_united_with_itself_yields_every_item_once(api: Any, gather: str) -> None:
+    """One run reads a repartition once: the two appearances of each partition
+    share its items."""
+    items = list(range(9))
+    r = api.from_items(items, num_shards=2).repartition(3)
+    got = _gathered(r.union(r), gather)
+    assert sorted(got) == items, f"{r!r}.union(itself) gave {got!r}"
