@@ -151,6 +151,13 @@ RAY_UTIL_ITER: tuple[Deviation, ...] = (
         test="test_interleaved_shard_runs_are_independent",
     ),
     Deviation(
+        "GATH-7",
+        "shares the shard actors between runs (as in the two entries above), so runs of one "
+        "plan started and read in any interleaving deliver each other's items and running sums.",
+        "Every LocalIterator from a gather is its own run.",
+        test="test_interleaved_runs_of_one_plan_match_the_model",
+    ),
+    Deviation(
         "LAZY-8",
         "starts one actor (a worker process) per shard while building.",
         "Workers should be acquired when a run starts, so that unused plans cost nothing.",

@@ -182,6 +182,15 @@ def _normalise(stream: Expectation) -> Expectation:
 
 
 def _apply_local(stream: Expectation, op: Op) -> Expectation:
+    out = _apply_local_in_order(stream, op)
+    if dict(op.kwargs).get("max_concurrency", 1) != 1:
+        # A concurrent for_each keeps no order (ORD-6): any permutation will do.
+        items = out.items if out.kind == "exact" else [x for chain in out.chains for x in chain]
+        return Expectation("merge", chains=[[x] for x in items])
+    return out
+
+
+def _apply_local_in_order(stream: Expectation, op: Op) -> Expectation:
     if stream.kind == "exact":
         base = list(stream.items)
         it = model.LocalIterator(lambda timeout=None: iter(base))

@@ -129,3 +129,23 @@ def test_the_report_goes_where_it_is_asked_and_names_the_spec(tmp_path: Path) ->
     assert report["run"]["spec_version"] == clauses.spec_version()
     assert f"spec {clauses.spec_version()}" in run.stdout
     assert not (tmp_path / "conformance-report.json").exists()
+
+
+def test_a_clause_the_backend_cannot_have_is_skipped_not_passed(tmp_path: Path) -> None:
+    """ERR-6 applies only to backends declaring ``ray``: for the model it is skipped
+    with that reason, although a lifecycle test that also cites it passes (BACK-4)."""
+    out = tmp_path / "model.json"
+    run = _pytest(
+        "--pyargs", "conformance.suite.test_lifecycle", "conformance.suite.test_errors",
+        "--backend=conformance.model", f"--conformance-report={out}", "-q", cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(out.read_text())
+    results = {c["id"]: c for c in report["clauses"]}
+    assert results["ERR-6"]["result"] == "skipped"
+    assert any("capability ray" in reason for reason in results["ERR-6"]["reasons"])
+    assert results["ERR-1"]["result"] == "passed" and results["ERR-1"]["reasons"] == []
+    cited_and_passed = {
+        c for t in report["tests"] if t["status"] == "passed" for c in t["clauses"]
+    }
+    assert "ERR-6" in cited_and_passed, "the premise: a passing test cites ERR-6"
