@@ -18,6 +18,9 @@ The optional hooks (BACK-3) are looked up on that object:
     function that cite it); see :mod:`conformance.known_deviations`.
 ``conformance_idle_pool_limit``
     (kit extension, LIFE-2) the most idle shard workers the backend keeps; default 0.
+``conformance_call_timeout``
+    seconds a single call into the backend may take before the suite fails it as a
+    hang (BACK-5); default: the profile's bound (:func:`conformance.bounded.call_bound`).
 
 A backend without any hook is driven with Ray defaults: Ray is started with
 ``ray.init(include_dashboard=False, logging_level=logging.ERROR,
@@ -64,6 +67,7 @@ HOOKS = (
     "conformance_async_batch_limit",
     "conformance_deviations",
     "conformance_idle_pool_limit",
+    "conformance_call_timeout",
 )
 
 
@@ -158,6 +162,8 @@ class Backend:
     _run_remote: Callable[..., Any] = local_run_remote
     uses_ray: bool = False
     unknown_capabilities: frozenset[str] = field(default_factory=frozenset)
+    #: the backend's ``conformance_call_timeout`` (BACK-5), None if it declares none.
+    call_timeout: float | None = None
 
     def setup(self) -> None:
         if self._setup is not None:
@@ -178,6 +184,16 @@ class Backend:
 
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
+
+
+def _call_timeout(api: Any) -> float | None:
+    """The ``conformance_call_timeout`` hook: a positive number of seconds, or None."""
+    value = getattr(api, "conformance_call_timeout", None)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"conformance_call_timeout must be a positive number of seconds, got {value!r}")
+    return float(value)
 
 
 def load(spec: str) -> Backend:
@@ -214,6 +230,7 @@ def load(spec: str) -> Backend:
         _run_remote=run_remote,
         uses_ray=uses_ray,
         unknown_capabilities=capabilities - CAPABILITIES,
+        call_timeout=_call_timeout(api),
     )
 
 

@@ -19,7 +19,10 @@ in turn.  Nothing happens until a backend is chosen: with neither ``--backend`` 
   judges backends that do not use Ray without it;
 * Ray is started at most once per session (the ``backend`` session fixture calls the
   backend's setup hook once), and every test has a pytest-timeout limit
-  (:data:`DEFAULT_TIMEOUT` unless the run sets one, or a smaller ``@pytest.mark.timeout``).
+  (:data:`DEFAULT_TIMEOUT` unless the run sets one, or a smaller ``@pytest.mark.timeout``);
+* every call into the backend through the ``backend`` and ``api`` fixtures is bounded
+  (:mod:`conformance.bounded`, BACK-5): one that does not return in time fails its test
+  with ``BackendHang`` and the run goes on.
 
 Hypothesis profiles (``HYPOTHESIS_PROFILE``): ``dev`` (default, quick), ``ci``
 (derandomized, no deadline, modest), ``thorough`` (many examples).  On backends that
@@ -38,7 +41,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from conformance import backend as backend_mod
-from conformance import clauses
+from conformance import bounded, clauses
 
 BACKEND_KEY = pytest.StashKey[backend_mod.Backend]()
 CLAUSES_KEY = pytest.StashKey[tuple[str, ...]]()
@@ -232,6 +235,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         and item.stash.get(SHOULD_KEY, False)
         and DEVIATION_KEY not in item.stash
         and not hasattr(rep, "wasxfail")
+        and not (call.excinfo and call.excinfo.errisinstance(bounded.BackendHang))  # BACK-5 is a MUST
     ):
         message = call.excinfo.exconly() if call.excinfo else str(rep.longrepr)
         rep.outcome = "skipped"
@@ -243,17 +247,41 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture(scope="session")
-def backend(request: pytest.FixtureRequest) -> Iterator[backend_mod.Backend]:
-    """The backend under test, set up once per session (Ray started at most once)."""
+def backend(request: pytest.FixtureRequest) -> Iterator[bounded.BoundedBackend]:
+    """The backend under test, set up once per session (Ray started at most once).
+
+    A :class:`conformance.bounded.BoundedBackend` view of it: every call into the
+    backend through it (its ``api``, the objects made from that, ``run_remote``)
+    must return within the call bound of BACK-5, or the test fails with
+    :class:`conformance.bounded.BackendHang`."""
     b = request.config.stash[BACKEND_KEY]
+    bound = bounded.call_bound(active_profile(), b.uses_ray, b.call_timeout)
     b.setup()
+    bounded.activate(bound)
     try:
-        yield b
+        yield bounded.BoundedBackend(b, bound)
     finally:
-        b.teardown()
+        try:
+            bounded.teardown(b, bound)
+        finally:
+            bounded.deactivate()
 
 
 @pytest.fixture(scope="session")
-def api(backend: backend_mod.Backend) -> Any:
-    """The backend's public API object (module or object with the BACK-1 names)."""
+def api(backend: bounded.BoundedBackend) -> Any:
+    """The backend's public API object (module or object with the BACK-1 names),
+    as a :class:`conformance.bounded.BoundedAPI` view whose calls are bounded."""
     return backend.api
+
+
+# -- hangs (BACK-5) ------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[Any]:
+    """Each test starts with no hang on record; a hang's message names its clauses."""
+    bounded.begin_test(item.stash.get(CLAUSES_KEY, ()))
+    try:
+        return (yield)
+    finally:
+        bounded.end_test()

@@ -1,17 +1,19 @@
-"""SPEC §13 The backend contract: BACK-1..4."""
+"""SPEC §13 The backend contract: BACK-1..5."""
 
 from __future__ import annotations
 
 import inspect
 import operator
 import os
+import time
 from typing import Any
 
 import pytest
 
 from conformance import backend as backend_mod
-from conformance import clauses
-from conformance.util import cites
+from conformance import bounded, clauses
+from conformance.plugin import active_profile
+from conformance.util import cites, drain
 
 P, V = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.VAR_POSITIONAL
 K = inspect.Parameter.KEYWORD_ONLY
@@ -109,7 +111,7 @@ def test_signatures_match_ray_util_iter(api: Any) -> None:
 @cites("BACK-2")
 def test_the_backend_spec_resolves_to_the_backend(backend: Any) -> None:
     obj, module = backend_mod.resolve(backend.spec)
-    assert obj is backend.api and module == backend.module_name
+    assert obj is bounded.unwrap(backend.api) and module == backend.module_name
 
 
 @cites("BACK-2", "BACK-3")
@@ -140,3 +142,21 @@ def test_capabilities_are_known(backend: Any) -> None:
         f"known: {sorted(backend_mod.CAPABILITIES)}"
     )
     assert "BACK-4" in clauses.index()
+
+
+@cites("BACK-5")
+def test_calls_into_the_backend_are_bounded(backend: Any, api: Any) -> None:
+    """The call bound is the backend's ``conformance_call_timeout`` or the profile's;
+    the tests reach the backend's own objects through bounded views; a run that has
+    ended answers at once."""
+    declared = getattr(bounded.unwrap(api), "conformance_call_timeout", None)
+    expected = bounded.call_bound(active_profile(), backend.uses_ray, declared)
+    assert backend.call_bound == expected > 0
+    it = api.from_items([1, 2, 3], num_shards=2).gather_sync()
+    assert isinstance(it, api.LocalIterator) and iter(it) is it
+    assert sorted(drain(it)) == [1, 2, 3]
+    start = time.monotonic()
+    for _ in range(3):
+        with pytest.raises(StopIteration):
+            next(it)
+    assert time.monotonic() - start < backend.call_bound
