@@ -10,9 +10,11 @@ time; the control, which runs in full, starts first.
 
 Speed: a mutant's run stops after ``--maxfail`` failing tests, and the tests
 citing the clauses the mutant's docstring says it breaks run first (only the
-order changes; see ``_order.py``). ``--timeout`` is the per-test limit given to
-pytest-timeout, so a hanging mutant fails in bounded time; a run that exceeds
-``--run-timeout`` as a whole is killed and counts as missed.
+order changes; see ``_order.py``). A mutant that blocks is caught by the suite's
+bound on each call into the backend (BACK-5: the test fails with ``BackendHang``,
+reported as reason ``hang``); ``--timeout`` is the per-test limit given to
+pytest-timeout behind that, and a run that exceeds ``--run-timeout`` as a whole
+is killed and counts as missed.
 
 Flaky catches: the tests that caught mutants are re-run on the control; a
 mutant caught only by tests that fail on the control too is re-run without
@@ -48,6 +50,9 @@ import conformance.mutants as _package
 
 PACKAGE = _package.__name__
 FAILING = ("failed", "error")
+#: how the first catching test failed, from its report message: a call into the
+#: backend that did not return in time (BACK-5), pytest-timeout, anything else.
+REASONS = (("hang", "BackendHang"), ("timeout", "Timeout >"))
 
 
 @dataclass
@@ -64,6 +69,14 @@ class MutantRun:
     @property
     def caught(self) -> bool:
         return bool(self.failing)
+
+    @property
+    def reason(self) -> str:
+        """``hang``, ``timeout`` or ``failure``: how the first catching test failed."""
+        if not self.failing:
+            return ""
+        message = self.failing[0].get("message", "")
+        return next((name for name, mark in REASONS if mark in message), "failure")
 
     @property
     def catching_clauses(self) -> list[str]:
@@ -170,6 +183,7 @@ def describe(o: MutantRun, control: bool = False) -> str:
         first = o.failing[0]
         line = (
             f"{'CAUGHT':7} {time_s}  {o.name:34} breaks {target:18} caught by {', '.join(o.catching_clauses)}"
+            f" ({o.reason})"
         )
         line += f"\n        {first['nodeid']}: {first['message'][:160]}"
     else:
@@ -362,12 +376,15 @@ def main(argv: list[str] | None = None) -> int:
     caught = [n for n in names if results[n].caught]
     missed = [n for n in names if not results[n].caught]
     print("\n== mutation report ==")
-    print(f"{'mutant':34} {'breaks':18} {'result':7} {'time':>6}  caught by (clauses of the failing test)")
+    print(
+        f"{'mutant':34} {'breaks':18} {'result':7} {'time':>6}  {'reason':8} "
+        "caught by (clauses of the failing test)"
+    )
     for n in names:
         o = results[n]
         print(
             f"{n:34} {', '.join(o.targets):18} {'caught' if o.caught else 'MISSED':7} "
-            f"{o.seconds:5.0f}s  {', '.join(o.catching_clauses) or '-'}"
+            f"{o.seconds:5.0f}s  {o.reason or '-':8} {', '.join(o.catching_clauses) or '-'}"
         )
         if o.caught:
             print(f"{'':34} by {o.failing[0]['nodeid']}")
@@ -391,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
                     "targets": results[n].targets,
                     "caught": results[n].caught,
                     "caught_by": results[n].catching_clauses,
+                    "reason": results[n].reason,
                     "tests": [r["nodeid"] for r in results[n].failing],
                     "seconds": results[n].seconds,
                     "problem": results[n].problem,

@@ -4,7 +4,8 @@ Breaks **GATH-8** (a run ends exactly when every shard has ended and never
 blocks forever on ended shards). After the last item, ``next()`` keeps polling
 for "more items" instead of raising ``StopIteration``; every item is delivered
 in the right order first, and ``take(n)`` returns as long as ``n`` items
-exist. Only the suite's per-test timeout can turn this into a failure.
+exist. Only the suite's bound on each call into the backend (BACK-5) turns
+this into a failure.
 """
 
 import time
