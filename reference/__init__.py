@@ -3,14 +3,21 @@
 A drop-in for ``ray.util.iter``: ``import reference as it``. One Ray actor
 per shard runs that shard's transforms; nothing runs before the first
 ``next()``. See ``spec/SPEC.md`` for the guarantees and their clause IDs.
+
+A shard whose worker dies mid-run is restarted and resumed where it stopped,
+at most ``max_restarts()`` times per shard per run (``REFERENCE_MAX_RESTARTS``,
+default 3, or ``set_max_restarts(n)``); then, or at once for a shard that
+cannot be replayed, the run fails with ``ShardWorkerDied`` (SPEC §14).
 """
 
+from .errors import ShardWorkerDied
 from .factories import from_actors, from_items, from_iterators, from_range
 from .gather import ASYNC_BATCH_LIMIT
 from .local import LocalIterator
 from .metrics import MetricsContext, SharedMetrics
 from .plan import ParallelIterator
 from .pool import MAX_IDLE_WORKERS
+from .recovery import max_restarts, set_max_restarts
 from .worker import ParallelIteratorWorker
 
 __all__ = [
@@ -19,17 +26,22 @@ __all__ = [
     "ParallelIterator",
     "ParallelIteratorWorker",
     "SharedMetrics",
+    "ShardWorkerDied",
     "from_actors",
     "from_items",
     "from_iterators",
     "from_range",
+    "max_restarts",
+    "set_max_restarts",
 ]
 
 __version__ = "1.0.0"
 
 # Conformance hooks (SPEC §13, BACK-3).
 conformance_capabilities = frozenset(
-    {"from_actors", "max_concurrency", "metrics", "zip_with_source_actor", "ray"}
+    {"from_actors", "max_concurrency", "metrics", "zip_with_source_actor", "ray", "recovery"}
 )
 conformance_async_batch_limit = ASYNC_BATCH_LIMIT
 conformance_idle_pool_limit = MAX_IDLE_WORKERS
+#: restarts per shard per run (REC-5), as the limit was when this module was imported
+conformance_restart_limit = max_restarts()

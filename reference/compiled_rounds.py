@@ -40,9 +40,13 @@ copies cost more than the actor calls they save.
 The graph is always torn down when the run ends, fails or is closed or
 collected, before the workers go back to the pool (see ``close``). Results
 are waited for without Ray's compiled-graph get timeout (slow user functions
-are not errors). A worker that dies is reported as
-:class:`~reference.errors.ShardWorkerDied` naming its shard; a user error keeps
-its type (``RayTaskError(UserError)`` is an instance of ``UserError``).
+are not errors). A user error keeps its type (``RayTaskError(UserError)`` is
+an instance of ``UserError``). Every answer goes through the run's
+:class:`~reference.recovery.Recovery`: a plain round whose worker was lost
+asks that shard's new worker again; a graph round that fails because a
+worker was lost tears the graph down, restarts the dead shards and also the
+live ones (their answers went with the graph), and asks for the round again
+by plain calls, for the rest of the run (REC-2).
 """
 
 from __future__ import annotations
@@ -58,7 +62,8 @@ import ray
 from ray import cloudpickle
 from ray.exceptions import RayTaskError
 
-from .errors import get_naming_shard
+from .errors import is_lost_work
+from .recovery import Recovery
 from .sources import ActorSource
 
 #: Plain rounds before a run compiles its graph (compiling costs 0.1-0.5 s,
@@ -192,10 +197,10 @@ class Round(list):
 
 
 class LockstepRounds:
-    """The rounds of one run over started workers ``handles`` (one per shard)."""
+    """The rounds of one run over its started workers (``recovery.run``)."""
 
-    def __init__(self, handles: list, compilable: bool):
-        self.handles = list(handles)
+    def __init__(self, recovery: Recovery, compilable: bool):
+        self.recovery = recovery
         self.num_shards = len(self.handles)
         self.active = list(range(self.num_shards))
         self.compilable = compilable and COMPILE_AFTER_ROUNDS >= 0
@@ -216,6 +221,11 @@ class LockstepRounds:
         self.ask_early = True  # may this round's deliveries ask ahead?
         self.pipeline_ok = True  # cleared if asking early ever fails
         self.broken = False  # a teardown failed: the workers are not reusable
+
+    @property
+    def handles(self) -> list:
+        """The worker of each shard (a restart replaces some)."""
+        return self.recovery.run.handles
 
     # -- iteration ----------------------------------------------------------
     def __iter__(self) -> Iterator[list]:
@@ -268,13 +278,14 @@ class LockstepRounds:
 
     # -- plain calls ----------------------------------------------------------
     def _plain_round(self) -> list:
-        refs = []
+        asked = {}
         for shard in self.active:
             ref = self.pending.pop(shard, None)
-            if ref is None:
-                ref = self.handles[shard]._pi_next.remote(1, 0)
-            refs.append(ref)
-        return get_naming_shard(refs, self.active)
+            asked[shard] = ref if ref is not None else self._ask(shard)
+        return self.recovery.answers(asked, self._ask)
+
+    def _ask(self, shard: int):
+        return self.handles[shard]._pi_next.remote(1, 0)
 
     # -- compiled graph ---------------------------------------------------------
     def _maybe_switch(self) -> None:
@@ -322,8 +333,11 @@ class LockstepRounds:
             if graph is not None:
                 self._teardown(graph)
             # Not supported here: go on with plain calls, after checking the
-            # workers still answer them.
-            self._check_workers()
+            # workers still answer them (a lost one is restarted).
+            dead = self._dead_workers()
+            lost = [s for s in dead if s in self.active]
+            if lost:
+                self.recovery.lost(lost, dead[lost[0]])
             return
         finally:
             logging.getLogger(_CG_LOGGER).removeFilter(quiet)
@@ -335,17 +349,21 @@ class LockstepRounds:
 
     def _graph_round(self) -> list:
         refs, self.graph_next = self.graph_next, None
+        blobs = []
         try:
             if refs is None:
                 refs = self.graph.execute(1)
             # -1: no timeout. Slow user functions are not errors, and a dead
             # worker ends the wait with an error of its own.
-            blobs = [ref.get(timeout=-1) for ref in refs]
-        except RayTaskError:
-            raise
-        except ray.exceptions.RayError:
-            self._diagnose()
-            raise
+            for ref in refs:
+                blobs.append(ref.get(timeout=-1))
+        except RayTaskError as exc:
+            if not is_lost_work(exc):
+                raise  # a user error (ERR-1)
+            # a worker under a repartition: lost with the shard being read
+            return self._graph_lost(exc, [len(blobs)])
+        except ray.exceptions.RayError as exc:
+            return self._graph_lost(exc, [])
         answers = []
         parked = []
         size = 0
@@ -371,24 +389,41 @@ class LockstepRounds:
                 answers[shard] = ray.get(self.handles[shard].__ray_call__.remote(_cg_take_parked))
         # The graph asks every worker, ended shards too (they answer
         # ``([], True)`` without pulling); keep the active ones' answers.
-        return [answers[shard] for shard in self.active]
+        return [self.recovery.count(shard, answers[shard]) for shard in self.active]
 
-    def _diagnose(self) -> None:
+    def _graph_lost(self, cause: BaseException, lost: list) -> list:
         """The graph failed for a reason other than a user error: tear it
-        down and name a dead worker's shard if there is one."""
+        down, find the shards whose workers are lost, restart them and the
+        other active shards (whose answers of this round went with the
+        graph), and ask for the round by plain calls. With no worker lost,
+        ``cause`` is raised."""
         self.close()
-        self.broken = True
-        self._check_workers()
+        self.compilable = False
+        lost = sorted(set(lost) | set(self._dead_workers()))
+        if not lost:
+            self.broken = True
+            raise cause
+        dead = [s for s in lost if s in self.active]
+        also = [s for s in self.active if s not in dead]
+        self.recovery.lost(dead, cause, also=also)
+        return self._plain_round()
 
-    def _check_workers(self, timeout: float = 30.0) -> None:
-        """Raise :class:`ShardWorkerDied` for a dead worker, RuntimeError if
-        some worker does not answer a plain call within ``timeout``."""
+    def _dead_workers(self, timeout: float = 30.0) -> dict[int, BaseException]:
+        """The shards whose workers are dead, with the error that says so;
+        RuntimeError if some worker does not answer a plain call within
+        ``timeout``."""
         refs = [h.__ray_ready__.remote() for h in self.handles]
         ready, _ = ray.wait(refs, num_returns=len(refs), timeout=timeout)
-        get_naming_shard(ready, [refs.index(r) for r in ready])
         if len(ready) < len(refs):
             self.broken = True
             raise RuntimeError("shard workers stopped answering after a compiled-graph failure")
+        dead = {}
+        for shard, ref in enumerate(refs):
+            try:
+                ray.get(ref)
+            except ray.exceptions.RayError as exc:
+                dead[shard] = exc
+        return dead
 
     def _teardown(self, graph) -> bool:
         quiet = _Quiet()

@@ -3,7 +3,9 @@
 
 Each strategy is a small picklable object; calling it starts a run and returns
 a generator. Generators release the run's workers when they end, fail or are
-closed or collected (LIFE-1).
+closed or collected (LIFE-1). Every answer a shard gives goes through the
+run's :class:`~reference.recovery.Recovery`, which restarts shards whose
+workers are lost (REC-2).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import ray
 
 from . import metrics
 from .compiled_rounds import LockstepRounds, can_compile
-from .errors import get_naming_shard
+from .recovery import Recovery, Restarted
 from .run import Run
 
 #: Most items one ``gather_async``/``get_shard`` request returns with
@@ -47,8 +49,8 @@ def _sync_rounds(shards):
     error = None
     rounds = None
     try:
-        handles = run.start()
-        rounds = LockstepRounds(handles, compilable=can_compile(run.shards))
+        run.start()
+        rounds = LockstepRounds(Recovery(run), compilable=can_compile(run.shards))
         yield from rounds
     except GeneratorExit:
         raise
@@ -106,11 +108,12 @@ def _async_items(shards, batch_ms, num_async, batch_limit, labels=None):
     run = Run(shards, labels)
     error = None
     try:
-        handles = run.start()
+        handles = list(run.start())  # a shard's items carry its first worker (LOC-8)
+        recovery = Recovery(run)
         in_flight = [deque() for _ in handles]
 
         def request(shard: int) -> None:
-            in_flight[shard].append(handles[shard]._pi_next.remote(batch_limit, batch_ms))
+            in_flight[shard].append(run.handles[shard]._pi_next.remote(batch_limit, batch_ms))
 
         for shard in range(len(handles)):
             for _ in range(num_async):
@@ -122,7 +125,19 @@ def _async_items(shards, batch_ms, num_async, batch_limit, labels=None):
             ready, _ = ray.wait(list(heads), num_returns=1)
             shard = heads.pop(ready[0])
             in_flight[shard].popleft()
-            items, ended = get_naming_shard(ready, [run.labels[shard]])[0]
+            try:
+                items, ended = recovery.answer(shard, ready[0])
+            except Restarted as restart:
+                # The requests in flight went with the old workers; the new
+                # ones resume where those stopped (REC-2).
+                for s in restart.positions:
+                    if in_flight[s]:
+                        heads.pop(in_flight[s][0], None)
+                    in_flight[s].clear()
+                    for _ in range(num_async):
+                        request(s)
+                    heads[in_flight[s][0]] = s
+                continue
             if ended:
                 continue  # later requests of this shard answer `ended` too
             request(shard)

@@ -3,17 +3,19 @@ pipeline, and release everything when the run ends (GATH-7, LIFE-1).
 
 Repartitioned shards pull from their parent shards' workers, which the run
 starts once per ``repartition`` node however many of its partitions it reads.
+A run can replace the workers of some of its shards mid-run (``restart``),
+for the recovery of lost workers (recovery.py, REC-2).
 """
 
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import defaultdict, deque
 
 import ray
-from ray.exceptions import RayActorError
+from ray.exceptions import RayActorError, RayError, RayTaskError
 
-from .errors import ShardBusy, ShardWorkerDied
+from .errors import ParentWorkerDied, ShardBusy, ShardWorkerDied
 from .pool import POOL
 from .sources import ActorSource, PartitionSource, RepartitionNode
 
@@ -22,7 +24,13 @@ _SLICE_BATCH = 64
 
 class PartitionFeed:
     """The source of one partition, opened inside the partition's worker: it
-    reads the partition's slice of every parent shard, parents in turn."""
+    reads the partition's slice of every parent shard, one item from each
+    parent in turn (parents that have ended drop out). The order is fixed, so
+    a replay of the partition gives the same stream (REC-3); each parent is
+    still asked for its items in batches, one request ahead.
+
+    A parent worker that is lost ends the feed with :class:`ParentWorkerDied`,
+    which the consumer's side recovers (recovery.py)."""
 
     def __init__(self, parents: list, step: int, index: int, wanted: frozenset, run_id: int):
         self.parents = parents
@@ -36,14 +44,35 @@ class PartitionFeed:
             self.step, self.index, _SLICE_BATCH, self.wanted, self.run_id
         )
 
+    @staticmethod
+    def _get(ref) -> tuple[list, bool]:
+        try:
+            return ray.get(ref)
+        except RayTaskError as exc:
+            if isinstance(exc, ParentWorkerDied):  # lost further up
+                raise ParentWorkerDied(str(exc)) from None
+            raise  # a user error (ERR-1)
+        except RayError as exc:
+            raise ParentWorkerDied(f"a parent shard's worker was lost: {exc}") from None
+
     def open(self):
         pending = {i: self._request(p) for i, p in enumerate(self.parents)}
-        while pending:
-            for i in list(pending):
-                items, ended = ray.get(pending.pop(i))
-                if not ended:
-                    pending[i] = self._request(self.parents[i])
-                yield from items
+        buffers = {i: deque() for i in pending}
+        active = list(pending)
+        while active:
+            for i in list(active):
+                if not buffers[i]:
+                    if i not in pending:
+                        active.remove(i)
+                        continue
+                    items, ended = self._get(pending.pop(i))
+                    if not ended:
+                        pending[i] = self._request(self.parents[i])
+                    if not items:
+                        active.remove(i)
+                        continue
+                    buffers[i].extend(items)
+                yield buffers[i].popleft()
 
 
 class Run:
@@ -53,10 +82,14 @@ class Run:
         self.shards = list(shards)
         #: the shard numbers users know the shards by, for error messages
         self.labels = list(labels) if labels is not None else list(range(len(self.shards)))
+        #: the worker of each shard, once started (replaced by ``restart``)
+        self.handles: list = []
         self._pooled: list = []
         self._claimed: list = []
         self._start_refs: dict[int, object] = {}
-        self._nodes: dict[int, tuple[list, int]] = {}
+        self._skips: dict[int, int] = {}
+        #: the runs of the repartitioned shards, by ``id`` of their node
+        self._nested: dict[int, Run] = {}
         self._run_id = random.getrandbits(63)
 
     def start(self) -> list:
@@ -65,16 +98,48 @@ class Run:
         for shard in self.shards:
             if isinstance(shard.source, PartitionSource):
                 wanted[id(shard.source.node)].add(shard.source.index)
-        handles = [self._start_shard(i, shard, wanted) for i, shard in enumerate(self.shards)]
+        self.handles = [self._start_shard(i, shard, wanted) for i, shard in enumerate(self.shards)]
+        self._await_starts(wanted)
+        return self.handles
+
+    def restart(self, positions: list[int], skips: dict[int, int]) -> None:
+        """Replace the workers of ``positions``: each new worker replays its
+        shard's pipeline and drops its first ``skips[p]`` items (REC-2).
+        The old workers are killed; so are the parent workers of every
+        repartition node among them, which are started anew."""
+        nodes = set()
+        for p in positions:
+            self._drop(self.handles[p])
+            source = self.shards[p].source
+            if isinstance(source, PartitionSource):
+                nodes.add(id(source.node))
+        for node in nodes:
+            self._nested.pop(node).release(ParentWorkerDied("replaced"))
+        wanted: dict[int, set] = defaultdict(set)
+        for p in positions:
+            source = self.shards[p].source
+            if isinstance(source, PartitionSource):
+                wanted[id(source.node)].add(source.index)
+        self._start_refs = {}
+        self._skips = dict(skips)
+        for p in positions:
+            self.handles[p] = self._start_shard(p, self.shards[p], wanted)
+        self._await_starts(wanted)
+
+    def _drop(self, handle) -> None:
+        if handle in self._pooled:
+            self._pooled.remove(handle)
+            POOL.release(handle, healthy=False)
+
+    def _await_starts(self, wanted) -> None:
         # A start that failed (say, a transform that cannot be unpickled in the
         # worker) is reported now, with its own type, not as a later symptom.
         try:
             ray.get(list(self._start_refs.values()))
         except RayActorError:
-            self._replace_dead_workers(handles, wanted)
-        return handles
+            self._replace_dead_workers(wanted)
 
-    def _replace_dead_workers(self, handles: list, wanted) -> None:
+    def _replace_dead_workers(self, wanted) -> None:
         """A pooled worker that died while idle is replaced by a fresh one;
         nothing was pulled yet, so starting over is invisible to the run. A
         user's actor that is dead is reported (ERR-6)."""
@@ -84,9 +149,10 @@ class Run:
             except RayActorError as exc:
                 if isinstance(self.shards[index].source, ActorSource):
                     raise ShardWorkerDied(self.labels[index], exc) from exc
-                self._pooled.remove(handles[index])
-                POOL.release(handles[index], healthy=False)
-                handles[index] = self._start_shard(index, self.shards[index], wanted, fresh=True)
+                self._drop(self.handles[index])
+                self.handles[index] = self._start_shard(
+                    index, self.shards[index], wanted, fresh=True
+                )
                 ray.get(self._start_refs[index])
 
     def _start_shard(self, index: int, shard, wanted, fresh: bool = False) -> object:
@@ -112,28 +178,28 @@ class Run:
         handle = POOL.create() if fresh else POOL.acquire()
         self._pooled.append(handle)
         self._start_refs[index] = handle._pi_start.remote(
-            source, list(shard.operators), self._run_id
+            source, list(shard.operators), self._run_id, self._skips.get(index, 0)
         )
         return handle
 
     def _parents(self, node: RepartitionNode) -> tuple[list, int]:
         """The started parent workers of ``node`` (once per run) and their run id."""
-        if id(node) not in self._nodes:
+        if id(node) not in self._nested:
             nested = Run(node.parent._shards)
-            try:
-                # Partition workers call the parents from their own processes;
-                # start() returns once the parents have started.
-                handles = nested.start()
-            finally:
-                self._pooled.extend(nested._pooled)
-                self._claimed.extend(nested._claimed)
-            self._nodes[id(node)] = (handles, nested._run_id)
-        return self._nodes[id(node)]
+            self._nested[id(node)] = nested
+            # Partition workers call the parents from their own processes;
+            # start() returns once the parents have started.
+            nested.start()
+        nested = self._nested[id(node)]
+        return nested.handles, nested._run_id
 
     def release(self, error: BaseException | None = None) -> None:
         """Give the run's pooled workers back; kill them if the run failed
         (one may be dead, or stuck in user code)."""
         healthy = error is None or isinstance(error, ShardBusy)
+        nested, self._nested = list(self._nested.values()), {}
+        for run in nested:
+            run.release(error)
         pooled, self._pooled = self._pooled, []
         for handle in pooled:
             POOL.release(handle, healthy)

@@ -2,9 +2,11 @@
 
 Protocol (driver -> worker), all plain values:
 
-* ``_pi_start(source, operators)`` opens the source (``None`` means the
-  worker's own ``item_generator``, for ``from_actors``) and chains the shard's
-  operators over it. Nothing is pulled yet.
+* ``_pi_start(source, operators, run_id, skip)`` opens the source (``None``
+  means the worker's own ``item_generator``, for ``from_actors``) and chains
+  the shard's operators over it. Nothing is pulled yet. A worker that takes
+  over from a lost one (recovery.py, REC-2) drops the first ``skip`` items
+  its pipeline produces, which the consumer's side has already received.
 * ``_pi_next(max_items, batch_ms)`` returns ``(items, ended)``. End of stream
   is the explicit ``ended`` flag, never a ``StopIteration`` crossing the actor
   boundary. With ``batch_ms == 0`` it returns at most ``max_items`` items;
@@ -68,10 +70,14 @@ class ParallelIteratorWorker:
         self._slices: dict[int, deque] = {}
         self._position = 0
         self._run_id: int | None = None
+        self._skip = 0
 
-    def _pi_start(self, source: Any, operators: list, run_id: int | None = None) -> None:
+    def _pi_start(
+        self, source: Any, operators: list, run_id: int | None = None, skip: int = 0
+    ) -> None:
         self._pi_reset()
         self._run_id = run_id
+        self._skip = skip
         try:
             if source is None:
                 generator, repeat = self._own_source
@@ -84,6 +90,9 @@ class ParallelIteratorWorker:
 
     def _pull(self) -> tuple[bool, Any]:
         try:
+            while self._skip:
+                next(self._stream)  # replayed: received before the restart
+                self._skip -= 1
             return True, next(self._stream)
         except StopIteration:
             self._ended = True
