@@ -18,6 +18,9 @@ The optional hooks (BACK-3) are looked up on that object:
     function that cite it); see :mod:`conformance.known_deviations`.
 ``conformance_idle_pool_limit``
     (kit extension, LIFE-2) the most idle shard workers the backend keeps; default 0.
+``conformance_restart_limit``
+    the N of REC-5: restarts of one shard's worker per run (default 3); read by
+    :mod:`conformance.suite.test_recovery`.
 ``conformance_call_timeout``
     seconds a single call into the backend may take before the suite fails it as a
     hang (BACK-5); default: the profile's bound (:func:`conformance.bounded.call_bound`).
@@ -25,7 +28,7 @@ The optional hooks (BACK-3) are looked up on that object:
 A backend without any hook is driven with Ray defaults: Ray is started with
 ``ray.init(include_dashboard=False, logging_level=logging.ERROR,
 ignore_reinit_error=True)`` unless already initialised (``RAY_ADDRESS`` is honoured by
-``ray.init``), ``run_remote`` is a Ray task, every capability is assumed, ``B = 1``.
+``ray.init``), ``run_remote`` is a Ray task, every capability but ``recovery`` is assumed, ``B = 1``.
 Missing hooks of a backend that has some fall back to the same defaults, except that
 ``run_remote`` is an in-process cloudpickle round trip and Ray is not started when the
 backend does not declare the ``ray`` capability.  The kit's own deviation table for
@@ -49,7 +52,11 @@ import cloudpickle
 from conformance import known_deviations
 
 ENV_VAR = "CONFORMANCE_BACKEND"
-CAPABILITIES = frozenset({"from_actors", "max_concurrency", "metrics", "zip_with_source_actor", "ray"})
+#: what a backend without hooks is assumed to declare (BACK-3): every capability but ``recovery``
+ASSUMED_CAPABILITIES = frozenset(
+    {"from_actors", "max_concurrency", "metrics", "zip_with_source_actor", "ray"}
+)
+CAPABILITIES = ASSUMED_CAPABILITIES | {"recovery"}
 PUBLIC_NAMES = (
     "from_items",
     "from_range",
@@ -68,6 +75,7 @@ HOOKS = (
     "conformance_deviations",
     "conformance_idle_pool_limit",
     "conformance_call_timeout",
+    "conformance_restart_limit",
 )
 
 
@@ -201,7 +209,7 @@ def load(spec: str) -> Backend:
     api, module_name = resolve(spec)
     declared = tuple(h for h in HOOKS if hasattr(api, h))
     caps_raw = getattr(api, "conformance_capabilities", None)
-    capabilities = frozenset(CAPABILITIES if caps_raw is None else caps_raw)
+    capabilities = frozenset(ASSUMED_CAPABILITIES if caps_raw is None else caps_raw)
     # Without Ray installed nothing can be run on it: the ``needs("ray")`` tests skip
     # (conformance.plugin) and the rest use the in-process defaults.
     uses_ray = "ray" in capabilities and importlib.util.find_spec("ray") is not None
