@@ -206,7 +206,8 @@ class LockstepRounds:
         self.compilable = compilable and COMPILE_AFTER_ROUNDS >= 0
         self.compile_after = COMPILE_AFTER_ROUNDS
         self.rounds_done = 0
-        self.timed_from = 0.0  # when the first round was delivered
+        self.timed_from = 0.0  # when round number ``timed_base`` was delivered
+        self.timed_base = 1
         # plain mode: shard -> ref of its already-requested next answer
         self.pending: dict[int, object] = {}
         # compiled mode
@@ -236,7 +237,7 @@ class LockstepRounds:
             else:
                 answers = self._plain_round()
             self.rounds_done += 1
-            if self.rounds_done == 1:
+            if self.rounds_done == self.timed_base:
                 self.timed_from = time.perf_counter()
             items: list = []
             still_active = []
@@ -311,10 +312,11 @@ class LockstepRounds:
 
     def _rounds_are_slow(self) -> bool:
         """Whether the plain rounds after the first (whose time includes the
-        workers' start) took more than ``COMPILE_MAX_ITEM_MS`` per item."""
-        if self.rounds_done < 2:
+        workers' start; after a recovery, the first after it) took more than
+        ``COMPILE_MAX_ITEM_MS`` per item."""
+        if self.rounds_done <= self.timed_base:
             return False
-        mean_s = (time.perf_counter() - self.timed_from) / (self.rounds_done - 1)
+        mean_s = (time.perf_counter() - self.timed_from) / (self.rounds_done - self.timed_base)
         return mean_s * 1000 / max(len(self.active), 2) > COMPILE_MAX_ITEM_MS
 
     def _compile(self) -> None:
@@ -395,7 +397,9 @@ class LockstepRounds:
         """The graph failed for a reason other than a user error: tear it
         down, find the shards whose workers are lost, restart them and the
         other active shards (whose answers of this round went with the
-        graph), and ask for the round by plain calls. With no worker lost,
+        graph), and ask for the round by plain calls. The run compiles a new
+        graph over the new workers as it did the first one, after
+        ``COMPILE_AFTER_ROUNDS`` more plain rounds. With no worker lost,
         ``cause`` is raised."""
         self.close()
         self.compilable = False
@@ -406,7 +410,12 @@ class LockstepRounds:
         dead = [s for s in lost if s in self.active]
         also = [s for s in self.active if s not in dead]
         self.recovery.lost(dead, cause, also=also)
-        return self._plain_round()
+        answers = self._plain_round()
+        if not self.broken:
+            self.compilable = True
+            self.compile_after = self.rounds_done + 1 + COMPILE_AFTER_ROUNDS
+            self.timed_base = self.rounds_done + 1  # time the rounds after this one
+        return answers
 
     def _dead_workers(self, timeout: float = 30.0) -> dict[int, BaseException]:
         """The shards whose workers are dead, with the error that says so;

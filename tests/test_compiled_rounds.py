@@ -136,6 +136,20 @@ def test_dead_worker_is_named(compile_at, compiled):
     assert it.from_range(6, 2).take(6) == [0, 3, 1, 4, 2, 5]
 
 
+def test_a_dead_worker_is_recovered_and_the_run_compiles_again(compile_at, tmp_path):
+    """A worker dies under the graph: the graph is torn down, the shards are
+    restarted and resume (REC-2, REC-3), and the run compiles a new graph."""
+    from conformance.recovery_funcs import Deaths, DieAt
+
+    compile_at(2)
+    p = it.from_iterators([range(0, 20), range(1000, 1020)])
+    before = cr.STATS["compiled"]
+    got = list(p.for_each(DieAt(1010, tmp_path, os.getpid())).gather_sync())
+    assert Deaths(tmp_path).count() == 1
+    assert got == _round_robin([list(range(0, 20)), list(range(1000, 1020))])
+    assert cr.STATS["compiled"] >= before + 2, "no graph after the recovery"
+
+
 def _array(x):
     return np.full(20_000, x, dtype=np.int64)  # 160 kB
 
