@@ -21,6 +21,9 @@ from .sources import ActorSource, PartitionSource, RepartitionNode
 
 _SLICE_BATCH = 64
 
+#: How long a restart waits for a live worker to answer before replacing it.
+_PING_S = 2.0
+
 
 class PartitionFeed:
     """The source of one partition, opened inside the partition's worker: it
@@ -103,13 +106,20 @@ class Run:
         return self.handles
 
     def restart(self, positions: list[int], skips: dict[int, int]) -> None:
-        """Replace the workers of ``positions``: each new worker replays its
-        shard's pipeline and drops its first ``skips[p]`` items (REC-2).
-        The old workers are killed; so are the parent workers of every
-        repartition node among them, which are started anew."""
+        """Restart the shards at ``positions``: each replays its pipeline on a
+        worker and drops its first ``skips[p]`` items (REC-2). A worker that
+        still answers is started again in place (its calls run in order, so
+        the restart follows whatever it was doing); a dead or silent one is
+        killed and replaced. The parent workers of every repartition node
+        among them are killed and started anew."""
+        alive = self._answering([self.handles[p] for p in positions])
         nodes = set()
+        reuse = {}
         for p in positions:
-            self._drop(self.handles[p])
+            if self.handles[p] in alive:
+                reuse[p] = self.handles[p]
+            else:
+                self._drop(self.handles[p])
             source = self.shards[p].source
             if isinstance(source, PartitionSource):
                 nodes.add(id(source.node))
@@ -123,8 +133,23 @@ class Run:
         self._start_refs = {}
         self._skips = dict(skips)
         for p in positions:
-            self.handles[p] = self._start_shard(p, self.shards[p], wanted)
+            self.handles[p] = self._start_shard(p, self.shards[p], wanted, reuse=reuse.get(p))
         self._await_starts(wanted)
+
+    @staticmethod
+    def _answering(handles: list) -> set:
+        """Those of ``handles`` whose workers answer a call within
+        ``_PING_S`` seconds."""
+        pings = {h.__ray_ready__.remote(): h for h in handles}
+        ready, _ = ray.wait(list(pings), num_returns=len(pings), timeout=_PING_S)
+        alive = set()
+        for ref in ready:
+            try:
+                ray.get(ref)
+            except RayError:
+                continue
+            alive.add(pings[ref])
+        return alive
 
     def _drop(self, handle) -> None:
         if handle in self._pooled:
@@ -155,7 +180,7 @@ class Run:
                 )
                 ray.get(self._start_refs[index])
 
-    def _start_shard(self, index: int, shard, wanted, fresh: bool = False) -> object:
+    def _start_shard(self, index: int, shard, wanted, fresh: bool = False, reuse=None) -> object:
         source = shard.source
         if isinstance(source, ActorSource):
             if not ray.get(source.handle._pi_claim.remote(self._run_id)):
@@ -175,8 +200,11 @@ class Run:
                 frozenset(wanted[id(node)]),
                 parents_run_id,
             )
-        handle = POOL.create() if fresh else POOL.acquire()
-        self._pooled.append(handle)
+        if reuse is not None:
+            handle = reuse
+        else:
+            handle = POOL.create() if fresh else POOL.acquire()
+            self._pooled.append(handle)
         self._start_refs[index] = handle._pi_start.remote(
             source, list(shard.operators), self._run_id, self._skips.get(index, 0)
         )
