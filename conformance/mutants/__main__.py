@@ -218,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("names", nargs="*", help="mutants to run (default: all)")
+    parser.add_argument(
+        "names", nargs="*", help="mutants to run (default: all); naming control is allowed, it always runs"
+    )
     parser.add_argument("--jobs", "-j", type=int, default=2, help="suite runs at once (default 2)")
     parser.add_argument(
         "--timeout", type=float, default=60, help="per-test timeout (s) for pytest-timeout (default 60)"
@@ -272,10 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     args.pytest_args = shlex.split(args.pytest_args)
 
     known = discover()
-    unknown = [n for n in args.names if n not in known]
+    requested = [n for n in args.names if n != "control"]  # the control runs anyway
+    unknown = [n for n in requested if n not in known]
     if unknown:
         parser.error(f"unknown mutant(s) {unknown}; known: {', '.join(known)}")
-    names = list(args.names or known)
+    names = requested if args.names else list(known)
     report_dir = args.report_dir or Path(tempfile.mkdtemp(prefix="mutants-"))
     report_dir.mkdir(parents=True, exist_ok=True)
     profile = os.environ.get("HYPOTHESIS_PROFILE", "ci")
