@@ -54,3 +54,53 @@ def test_iterators_travel_between_tasks_on_different_nodes():
     here, there, items = ray.get(_pass_on.options(scheduling_strategy=pinned).remote(local, second))
     assert (here, there) == (first, second)
     assert items == list(local)
+
+
+
+class _DieOnceOnNode:
+    """for_each: ``x -> (node id, x)``; on node ``node``, at the first item with
+    ``x % 20 == 10`` it ends its process, once over all processes (the item is
+    logged in ``directory``, and the death as ``conformance.recovery_funcs`` does)."""
+
+    def __init__(self, node: str, directory: str, consumer_pid: int):
+        from conformance.recovery_funcs import DieAt
+
+        self.node = node
+        self.directory = directory
+        self.die = DieAt(None, directory, consumer_pid)
+
+    def __call__(self, x):
+        from conformance.probes import EventLog
+
+        here = ray.get_runtime_context().get_node_id()
+        if here == self.node and x % 20 == 10 and self.die.due():
+            EventLog(os.path.join(self.directory, "victim.log")).record(str(x))
+            self.die.value = x
+            self.die(x)
+        return here, x
+
+
+def test_a_worker_killed_on_the_second_node_is_recovered(tmp_path):
+    """REC-2, REC-3 across nodes: a shard worker on the non-head node dies mid-run;
+    the shard is replayed by a worker on either node and the run delivers
+    exactly what it would have without the death."""
+    from conformance.probes import EventLog
+    from conformance.recovery_funcs import Deaths
+
+    second = next(
+        n["NodeID"]
+        for n in ray.nodes()
+        if n["Alive"] and "node:__internal_head__" not in n["Resources"]
+    )
+    shards = 2 * NODES
+    p = it.from_range(20 * shards, num_shards=shards)
+    got = list(p.for_each(_DieOnceOnNode(second, str(tmp_path), os.getpid())).gather_sync())
+    assert Deaths(tmp_path).count() == 1, "no shard worker died on the second node"
+    assert [x for _, x in got] == list(p.gather_sync())
+    victim = int(EventLog(tmp_path / "victim.log").events()[0])
+    nodes = dict((x, node) for node, x in got)
+    assert nodes[victim - 1] == second  # the shard's first worker ran there
+    resumed_on = nodes[victim]
+    assert resumed_on in {n["NodeID"] for n in ray.nodes() if n["Alive"]}
+    where = "the same node" if resumed_on == second else "the head node"
+    print(f"shard of item {victim}: died on node {second[:8]}, resumed on {where}")
