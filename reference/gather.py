@@ -17,6 +17,7 @@ import ray
 
 from . import metrics
 from .compiled_rounds import LockstepRounds, can_compile
+from .readiness import NotReady
 from .recovery import Recovery, Restarted
 from .run import Run
 
@@ -103,8 +104,15 @@ class AsyncBatches:
             self.shards, self.batch_ms, self.num_async, self.batch_limit, self.labels
         )
 
+    def poll(self) -> Iterator:
+        """The same run in poll mode: a :class:`NotReady` instead of waiting
+        whenever no answer has arrived (LOC-10, readiness.py)."""
+        return _async_items(
+            self.shards, self.batch_ms, self.num_async, self.batch_limit, self.labels, poll=True
+        )
 
-def _async_items(shards, batch_ms, num_async, batch_limit, labels=None):
+
+def _async_items(shards, batch_ms, num_async, batch_limit, labels=None, poll=False):
     run = Run(shards, labels)
     error = None
     try:
@@ -122,7 +130,10 @@ def _async_items(shards, batch_ms, num_async, batch_limit, labels=None):
         # taken in order even when several arrive together.
         heads = {queue[0]: shard for shard, queue in enumerate(in_flight)}
         while heads:
-            ready, _ = ray.wait(list(heads), num_returns=1)
+            ready, _ = ray.wait(list(heads), num_returns=1, timeout=0 if poll else None)
+            if not ready:
+                yield NotReady(list(heads))
+                continue
             shard = heads.pop(ready[0])
             in_flight[shard].popleft()
             try:

@@ -49,6 +49,8 @@ from pathlib import Path
 import conformance.mutants as _package
 
 PACKAGE = _package.__name__
+#: the directory that holds the ``conformance`` package (site-packages, or a clone)
+ROOT = Path(_package.__path__[0]).resolve().parents[1]
 FAILING = ("failed", "error")
 #: how the first catching test failed, from its report message: a call into the
 #: backend that did not return in time (BACK-5), pytest-timeout, anything else.
@@ -112,7 +114,10 @@ def run_one(
     """One pytest process: the suite (or just ``tests``) against backend ``name``."""
     report = report_dir / f"{name}{tag}.json"
     report.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "pytest", "--pyargs", *(tests or ["conformance"])]
+    # Node IDs are relative to ROOT (the directory holding the package), so tests
+    # re-run by ID resolve from whatever directory the runner was started in.
+    targets = [str(ROOT / t) for t in tests] if tests else ["conformance"]
+    command = [sys.executable, "-m", "pytest", "--pyargs", *targets, f"--rootdir={ROOT}"]
     command += [
         f"--backend={PACKAGE}.{name}",
         f"--conformance-report={report}",
