@@ -24,6 +24,8 @@ The library (one concept per module; all of it public, for backend authors too):
   ("chains") of a model plan, and comparing a backend's output with them.
 * :mod:`conformance.funcs` / :mod:`conformance.probes` -- picklable user functions and
   cross-process side-effect probes.
+* :mod:`conformance.recovery_funcs` -- user code that ends its own process once, for the
+  recovery tests (SPEC §14).
 * :mod:`conformance.isolated` / :mod:`conformance.scenarios` -- checks run in a child driver.
 * :mod:`conformance.bounded` -- every call into the backend bounded in time; a call that
   does not return fails its test with ``BackendHang`` (BACK-5).
