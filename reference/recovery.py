@@ -15,10 +15,12 @@ of the consumer as the old one could be, and the read-ahead bounds hold
 Which shards go together: the partitions of one ``repartition`` share their
 parents' workers, which hand every item out once. A lost worker anywhere
 under a repartition therefore restarts the whole node: new parent workers,
-and a new worker for every partition of the node that the run still reads,
-each dropping what it had delivered. Partitions read their parents in a fixed
-order (``run.PartitionFeed``), so a replay deals the same items to the same
-partitions in the same order.
+and every partition of the node that the run still reads, each dropping what
+it had delivered. Partitions read their parents in a fixed order
+(``run.PartitionFeed``), so a replay deals the same items to the same
+partitions in the same order. A restarted shard whose own worker still
+answers is restarted on that worker (``Run.restart``); only dead ones are
+replaced by new processes.
 
 Limits: a shard (or a repartition's partitions together) is restarted at
 most :func:`max_restarts` times per run (REC-5; ``REFERENCE_MAX_RESTARTS``,
@@ -29,12 +31,11 @@ restarted (REC-6). Either way the run then fails with
 
 The gathers hand every answer of a shard to the run's :class:`Recovery`:
 :meth:`~Recovery.answer` (one answer), :meth:`~Recovery.answers` (one answer
-from each of several shards), :meth:`~Recovery.count` (an answer fetched
-another way, by the compiled graph) and :meth:`~Recovery.lost` (losses found
-another way, by the compiled graph).
-When shards were restarted, :meth:`answer` raises :class:`Restarted` naming
-them: their requests in flight are void, and their new workers
-(``run.handles[p]``) are to be asked again.
+from each of several shards); the compiled graph, which fetches answers its
+own way, reports them with :meth:`~Recovery.count` and its lost workers with
+:meth:`~Recovery.lost`. When shards were restarted, :meth:`~Recovery.answer`
+raises :class:`Restarted` naming them: their requests in flight are void, and
+their workers (``run.handles[p]``) are to be asked again.
 """
 
 from __future__ import annotations
