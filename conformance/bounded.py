@@ -221,8 +221,8 @@ def call(
         )
     runner = _current_runner()
     started = time.monotonic()
-    job = runner.submit(fn, args, kwargs)
     try:
+        job = runner.submit(fn, args, kwargs)
         finished = job.done.wait(None if math.isinf(bound) else bound)
     except BaseException as exc:  # pytest-timeout, KeyboardInterrupt: the call is lost
         _abandon(

@@ -112,15 +112,17 @@ def test_an_interrupted_wait_counts_as_a_hang(bounded_calls) -> None:
     def interrupt(*_: object) -> None:
         raise Interrupted
 
-    previous = signal.signal(signal.SIGUSR1, interrupt)
     main = threading.get_ident()
-    timer = threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGUSR1))
-    timer.start()
+
+    def blocked() -> None:
+        signal.pthread_kill(main, signal.SIGUSR1)  # the test is waiting for this call
+        release.wait()
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
     try:
         with pytest.raises(Interrupted):
-            bounded.call(release.wait, what=lambda: "release.wait()")
+            bounded.call(blocked, what=lambda: "blocked()")
     finally:
-        timer.cancel()
         signal.signal(signal.SIGUSR1, previous)
         release.set()
     with pytest.raises(bounded.BackendHang, match="interrupted by Interrupted"):
