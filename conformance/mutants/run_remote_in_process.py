@@ -1,7 +1,7 @@
 """Mutant: ``conformance_run_remote`` runs the function in the consumer's
 process, after a pickling round trip.
 
-Breaks **BACK-3** (a backend's own ``conformance_run_remote`` hook runs ``fn`` in
+Breaks **BACK-6** (a backend's own ``conformance_run_remote`` hook runs ``fn`` in
 another process). Everything §8 checks about pickling still holds, which is why
 such a hook could pass every other test; the backend itself is the reference.
 """

@@ -1,4 +1,4 @@
-"""SPEC §13 The backend contract: BACK-1..5."""
+"""SPEC §13 The backend contract: BACK-1..6."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def test_declared_hooks_are_well_formed(backend: Any) -> None:
     assert backend.run_remote(operator.add, 2, 3) == 5
 
 
-@cites("BACK-3")
+@cites("BACK-6", "BACK-3")
 def test_run_remote_runs_elsewhere(backend: Any) -> None:
     """A backend's own ``conformance_run_remote`` hook, and the Ray task used for
     backends declaring ``ray``, call the function in another process; only the
