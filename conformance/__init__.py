@@ -36,7 +36,8 @@ The suite, the oracle and the tools:
 * :mod:`conformance.suite` -- the test modules, one per spec chapter.
 * :mod:`conformance.model` -- the executable model (the oracle, also a backend), its
   modules named as the reference's: ``plan``, ``local``, ``operators``, ``sources``,
-  ``metrics``, ``validation``; it shares no code with the reference.
+  ``metrics``, ``validation``, plus ``fetch`` (asynchronous gathers on threads, the
+  model's stand-in for shard workers); it shares no code with the reference.
 * :mod:`conformance.mutants` -- broken backends the suite must catch
   (``python -m conformance.mutants``; needs the ``ray`` extra).
 * :mod:`conformance.matrix` -- the suite against several backends as one clause table
