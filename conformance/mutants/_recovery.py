@@ -84,10 +84,7 @@ def _replayed(inner_pi, method: str, args: tuple, kind: str, policy: Policy):
                 yield item
             return
         except reference.ShardWorkerDied as exc:
-            made = restarts.get(exc.shard, 0)
-            if made >= policy.limit:
-                raise _give_up(exc, made) from exc
-            restarts[exc.shard] = made + 1
+            _count_restart(restarts, exc, policy)
             skip = max(0, delivered + policy.skew)
         finally:
             source.close()
@@ -116,10 +113,7 @@ def _replayed_async(inner_pi, batch_ms: int, num_async: int, policy: Policy):
                 yield item
             return
         except reference.ShardWorkerDied as exc:
-            made = restarts.get(exc.shard, 0)
-            if made >= policy.limit:
-                raise _give_up(exc, made) from exc
-            restarts[exc.shard] = made + 1
+            _count_restart(restarts, exc, policy)
             skip = list(delivered)
             skip[exc.shard] = max(0, delivered[exc.shard] + policy.skew)
         finally:
@@ -156,3 +150,11 @@ class ParallelIterator(_wrap.ParallelIterator):
 
     take = _wrap.take
     show = _wrap.show
+
+
+def _count_restart(restarts: dict[int, int], exc: BaseException, policy: Policy) -> None:
+    """Count one more restart of the dead shard, or give up past the policy's limit."""
+    made = restarts.get(exc.shard, 0)
+    if made >= policy.limit:
+        raise _give_up(exc, made) from exc
+    restarts[exc.shard] = made + 1

@@ -385,3 +385,14 @@ def set_current_actor(actor: Any) -> None:
     """Record ``actor`` as the source of the item being delivered, so
     ``zip_with_source_actor`` keeps working over a re-implemented gather (LOC-8)."""
     reference.LocalIterator.get_metrics().current_actor = actor
+
+
+def next_from(shard: Iterator) -> tuple[bool, Any]:
+    """``(True, item)`` for the next item of one of :func:`async_shards`, its actor
+    recorded as the item's source (LOC-8); ``(False, None)`` when the shard has ended."""
+    try:
+        actor, item = next(shard)
+    except StopIteration:
+        return False, None
+    set_current_actor(actor)
+    return True, item

@@ -16,11 +16,9 @@ def _until_first_end(inner_pi, batch_ms, num_async):
     try:
         while True:
             for shard in shards:
-                try:
-                    actor, item = next(shard)
-                except StopIteration:
+                got, item = _wrap.next_from(shard)
+                if not got:
                     return
-                _wrap.set_current_actor(actor)
                 yield item
     finally:
         for shard in shards:

@@ -17,12 +17,9 @@ def _first_batch_then_wait(inner_pi, batch_ms, num_async):
     shards = _wrap.async_shards(inner_pi, batch_ms, num_async)
     try:
         for shard in shards:
-            try:
-                actor, item = next(shard)
-            except StopIteration:
-                continue
-            _wrap.set_current_actor(actor)
-            yield item
+            got, item = _wrap.next_from(shard)
+            if got:
+                yield item
         while True:  # waiting for answers to requests that were never sent
             time.sleep(0.05)
     finally:
