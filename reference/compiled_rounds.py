@@ -1,52 +1,48 @@
-"""Lock-step ``gather_sync`` rounds, fast (GATH-1, GATH-2, ORD-3, ORD-4, LAZY-4).
+"""Lock-step rounds through a Ray compiled graph: the accelerator of
+``gather_sync`` and ``batch_across_shards`` (reference/lockstep.py).
 
-:class:`LockstepRounds` yields one list per round: one item from every active
-shard, in shard order. It has two ways of asking for a round:
+A run's rounds start as plain actor calls (lockstep.py, complete on its own).
+:class:`CompiledRounds` may take them over: it compiles one graph over the
+run's workers (``ray.dag``), whose ``execute`` asks every shard for one item
+over shared-memory channels, several times cheaper per round than actor
+calls. ``REFERENCE_COMPILED_ROUNDS=0`` (or ``ENABLED = False``) turns it off;
+runs over ``from_actors`` shards never use it (those actors are the user's,
+and a graph would take over their execution loop).
 
-* **plain calls** -- one ``_pi_next(1, 0)`` actor call per active shard. Every
-  run starts like this, so a short run or the time to the first item never
-  pays for the compiled graph.
-* **a Ray compiled graph** -- after ``COMPILE_AFTER_ROUNDS`` plain rounds the
-  run compiles one graph over its workers (``ray.dag``), whose ``execute`` asks
-  every shard for one item over shared-memory channels: several times cheaper
-  per round than actor calls. A run whose plain rounds were slow (slow user
-  functions or a slow consumer, ``COMPILE_MAX_ITEM_MS``) does not compile:
-  the graph would save little, and its polling channels would take CPU time
-  from the workers. If compiling fails for any reason (unsupported
-  setting, a consumer where compiled graphs do not work, ...) the run stays on
-  plain calls. Runs over ``from_actors`` shards never compile: those actors are
-  the user's, and a compiled graph would take over their execution loop.
+**When**, from quantities measured in the run itself and in this process,
+never from fixed times (:class:`Policy`):
 
-Both ways **pipeline** as far as LAZY-4 allows: a shard's next item is asked
-for as soon as its previous one is *delivered* (the consumer's ``next()``
-returned it), never earlier. Plain calls do this per shard; the compiled graph
-asks all shards at once, so it asks for round ``k + 1`` when the last item of
-round ``k`` is delivered. A round is handed out as a :class:`Round` (a
-``list``) that reports each item's delivery as it is iterated, which is how
-``gather_sync`` (which flattens the rounds) tells us an item was delivered; a
-``batch_across_shards`` consumer that never iterates its lists simply gets no
-pipelining, and its next round is asked for at its next ``next()``.
+* a run compiles once its plain rounds have taken as long as compiling is
+  expected to take -- the duration of the last compile in this process
+  (before any, after ``COMPILE_AFTER_ROUNDS`` plain rounds). Short runs never
+  pay for a graph, and a long run spends at most as long on plain rounds as
+  on the compile;
+* a graph whose rounds turn out no faster than the run's plain rounds (slow
+  user functions, whose CPU time its polling channels take; a busy machine;
+  large items) is torn down after ``JUDGE_ROUNDS`` rounds, and the run goes on
+  with plain calls. So a graph that loses costs one compile and a few rounds.
 
-Values cross the compiled graph's channels pickled in-band (one ``bytes`` per
-shard per round). The channel hands out zero-copy views of its buffers, and an
-item that keeps one alive (a NumPy array, say) would otherwise block the graph
-after a few rounds; unpickling a ``bytes`` copies everything out. An answer
-holding ObjectRefs or actor handles (which only Ray's serializer keeps alive),
-or that does not pickle, is parked on the worker and fetched by a plain call
-after the graph is torn down, and the run goes on with plain calls; so it does
-once its rounds are large (``LARGE_ROUND_BYTES``), where the graph's extra
-copies cost more than the actor calls they save.
+A graph round asks all shards at once, when the consumer wants its first
+item (LAZY-4, as plain rounds). Values cross the channels pickled in-band (one
+``bytes`` per shard per round): the channel hands out zero-copy views of its
+buffers, and an item that keeps one alive (a NumPy array, say) would
+otherwise block the graph after a few rounds; unpickling a ``bytes`` copies
+everything out. An answer holding ObjectRefs or actor handles (which only
+Ray's serializer keeps alive), or that does not pickle, is parked on the
+worker and fetched by a plain call after the graph is torn down, and the run
+goes on with plain calls; so it does once its rounds are large
+(``LARGE_ROUND_BYTES``), where the graph's extra copies cost more than the
+actor calls they save.
 
 The graph is always torn down when the run ends, fails or is closed or
-collected, before the workers go back to the pool (see ``close``). Results
-are waited for without Ray's compiled-graph get timeout (slow user functions
-are not errors). A user error keeps its type (``RayTaskError(UserError)`` is
-an instance of ``UserError``). Every answer goes through the run's
-:class:`~reference.recovery.Recovery`: a plain round whose worker was lost
-asks that shard's new worker again; a graph round that fails because a
-worker was lost tears the graph down, restarts the dead shards and also the
-live ones (their answers went with the graph), and asks for the round again
-by plain calls, for the rest of the run (REC-2).
+collected, before the workers go back to the pool. Results are waited for
+without Ray's compiled-graph get timeout (slow user functions are not
+errors). A user error keeps its type (``RayTaskError(UserError)`` is an
+instance of ``UserError``). A graph round that fails because a worker was
+lost tears the graph down, restarts the dead shards and also the live ones
+(their answers went with the graph) through the run's
+:class:`~reference.recovery.Recovery`, and the round is asked again by plain
+calls; the run may compile a new graph later, as it did the first (REC-2).
 """
 
 from __future__ import annotations
@@ -56,7 +52,6 @@ import logging
 import os
 import pickle
 import time
-from collections.abc import Iterator
 
 import ray
 from ray import cloudpickle
@@ -65,20 +60,18 @@ from ray.exceptions import RayTaskError
 from .errors import is_lost_work
 from .recovery import Recovery
 from .sources import ActorSource
+from .worker import as_batch
 
-#: Plain rounds before a run compiles its graph (compiling costs 0.1-0.5 s,
-#: about as much as 100-300 plain rounds). Negative: never compile.
+#: Whether runs may use compiled graphs at all. Environment variable
+#: ``REFERENCE_COMPILED_ROUNDS`` (``0``: never).
+ENABLED = os.environ.get("REFERENCE_COMPILED_ROUNDS", "1") != "0"
+
+#: Plain rounds a run has before it may compile, whatever else is known.
 #: Environment variable ``REFERENCE_COMPILE_AFTER_ROUNDS``.
 COMPILE_AFTER_ROUNDS = int(os.environ.get("REFERENCE_COMPILE_AFTER_ROUNDS", "128"))
 
-#: A run compiles only if its plain rounds took less than this per item on
-#: average (milliseconds; a round's time, the consumer's included, divided by
-#: its number of shards, counted as at least 2, since one shard's round costs
-#: a round trip as well). A graph saves well under a millisecond per round,
-#: and its channels poll while they wait, taking CPU time from the workers'
-#: user code: with slow rounds it costs more than it saves. Environment
-#: variable ``REFERENCE_COMPILE_MAX_ITEM_MS``.
-COMPILE_MAX_ITEM_MS = float(os.environ.get("REFERENCE_COMPILE_MAX_ITEM_MS", "1.25"))
+#: Graph rounds over which a graph is judged against the run's plain rounds.
+JUDGE_ROUNDS = 32
 
 #: Mean pickled bytes per compiled round above which the run goes back to
 #: plain calls (large items travel faster through the object store).
@@ -90,10 +83,19 @@ _SIZE_PROBE_ROUNDS = 4
 _CG_LOGGER = "ray.dag.compiled_dag_node"
 
 #: What the runs of this process did, for tests and benchmarks: graphs
-#: compiled, compile attempts that failed, runs that went back to plain calls
-#: for large rounds, answers parked because they did not pickle, runs that did
-#: not compile because their rounds were slow.
-STATS = {"compiled": 0, "compile_failed": 0, "large": 0, "parked": 0, "slow": 0}
+#: compiled, compile attempts that failed, graphs given up for large rounds,
+#: answers parked because they did not pickle, graphs given up because their
+#: rounds were no faster than plain ones.
+STATS = {"compiled": 0, "compile_failed": 0, "large": 0, "parked": 0, "slower": 0}
+
+#: Seconds the last successful compile of this process took.
+_last_compile_s: float | None = None
+
+
+def expected_compile_s() -> float:
+    """How long compiling is expected to take: the last compile's duration in
+    this process, 0 before any (then ``COMPILE_AFTER_ROUNDS`` decides)."""
+    return _last_compile_s or 0.0
 
 
 # -- inside the shard worker (run through ``__ray_call__``) ---------------------
@@ -143,11 +145,11 @@ def _dumps(answer) -> bytes:
     raise _NeedsRay
 
 
-def _cg_step(worker, max_items: int):
-    """One compiled-graph request: the worker's next answer, pickled in-band;
-    ``None`` when it cannot be (then it waits in ``_pi_cg_parked`` for a
-    plain call)."""
-    answer = worker._pi_next(max_items, 0)
+def _cg_step(worker, _input):
+    """One compiled-graph request: the worker's next ``_pi_one`` answer,
+    pickled in-band; ``None`` when it cannot be (then it waits in
+    ``_pi_cg_parked`` for a plain call)."""
+    answer = worker._pi_one()
     try:
         return _dumps(answer)
     except _NeedsRay:
@@ -163,9 +165,12 @@ def _cg_take_parked(worker):
 
 def can_compile(shards) -> bool:
     """Whether a run over ``shards`` may use a compiled graph."""
-    return COMPILE_AFTER_ROUNDS >= 0 and not any(
-        isinstance(shard.source, ActorSource) for shard in shards
-    )
+    return ENABLED and not any(isinstance(shard.source, ActorSource) for shard in shards)
+
+
+def for_run(recovery: Recovery) -> CompiledRounds | None:
+    """The accelerator of a lock-step run, or None if it may not have one."""
+    return CompiledRounds(recovery) if can_compile(recovery.run.shards) else None
 
 
 class _Quiet(logging.Filter):
@@ -173,188 +178,94 @@ class _Quiet(logging.Filter):
         return False
 
 
-class Round(list):
-    """One round's items. Iterating it reports each item's delivery to the
-    run, which may then ask that shard for its next item (LAZY-4). Pickles and
-    copies as a plain ``list``."""
+class Policy:
+    """When to compile and when to give a graph up, from the periods of the
+    run's rounds (consumer time included: what the user sees)."""
 
-    __slots__ = ("_owner", "_number")
+    def __init__(self):
+        self.plain_s = 0.0
+        self.plain_rounds = 0
+        self.window_s = 0.0
+        self.window_rounds = 0
 
-    def __iter__(self) -> Iterator:
-        owner = getattr(self, "_owner", None)
-        if owner is None:
-            return list.__iter__(self)
-        return self._reporting(owner)
+    def plain_round(self, seconds: float) -> None:
+        self.plain_s += seconds
+        self.plain_rounds += 1
 
-    def _reporting(self, owner) -> Iterator:
-        number = self._number
-        for index, item in enumerate(list.__iter__(self)):
-            owner._delivered(number, index)
-            yield item
+    def graph_round(self, seconds: float) -> None:
+        self.window_s += seconds
+        self.window_rounds += 1
 
-    def __reduce__(self):
-        return (list, (list(list.__iter__(self)),))
+    def should_compile(self, rounds: int) -> bool:
+        """After ``rounds`` plain rounds (the timed ones are fewer)."""
+        return rounds >= COMPILE_AFTER_ROUNDS and self.plain_s >= expected_compile_s()
+
+    def graph_is_slower(self) -> bool:
+        """At the end of each window of ``JUDGE_ROUNDS`` graph rounds: True if
+        its rounds took at least as long as the plain rounds did on average.
+        A run that compiled before it had timed plain rounds keeps its graph."""
+        if self.window_rounds < JUDGE_ROUNDS:
+            return False
+        slower = (
+            self.plain_rounds > 0
+            and self.window_s / self.window_rounds >= self.plain_s / self.plain_rounds
+        )
+        self.window_s, self.window_rounds = 0.0, 0
+        return slower
 
 
-class LockstepRounds:
-    """The rounds of one run over its started workers (``recovery.run``)."""
+class CompiledRounds:
+    """The compiled graph of one lock-step run, and when to use it (the
+    interface ``lockstep.LockstepRounds`` calls)."""
 
-    def __init__(self, recovery: Recovery, compilable: bool):
+    def __init__(self, recovery: Recovery):
         self.recovery = recovery
-        self.num_shards = len(self.handles)
-        self.active = list(range(self.num_shards))
-        self.compilable = compilable and COMPILE_AFTER_ROUNDS >= 0
-        self.compile_after = COMPILE_AFTER_ROUNDS
-        self.rounds_done = 0
-        self.timed_from = 0.0  # when round number ``timed_base`` was delivered
-        self.timed_base = 1
-        # plain mode: shard -> ref of its already-requested next answer
-        self.pending: dict[int, object] = {}
-        # compiled mode
+        self.policy = Policy()
+        self.usable = True  # False: plain calls for the rest of the run
+        self.rounds = 0  # plain rounds since the run started or was recovered
+        self.last_start: float | None = None  # when the round before started
+        self.last_graph = False  # did it go through the graph?
         self.graph = None
-        self.graph_next = None  # refs of the already-submitted next round
         self.graph_rounds = 0
         self.graph_bytes = 0
-        # pipelining of the round being delivered
-        self.number = 0
-        self.delivered_order: list[int] = []  # shard of each item of the round
-        self.next_index = 0
-        self.ask_early = True  # may this round's deliveries ask ahead?
-        self.pipeline_ok = True  # cleared if asking early ever fails
         self.broken = False  # a teardown failed: the workers are not reusable
 
     @property
     def handles(self) -> list:
-        """The worker of each shard (a restart replaces some)."""
         return self.recovery.run.handles
 
-    # -- iteration ----------------------------------------------------------
-    def __iter__(self) -> Iterator[list]:
-        while self.active:
-            self._maybe_switch()
-            if self.graph is not None:
-                answers = self._graph_round()
+    # -- the interface --------------------------------------------------------
+    def before_round(self) -> bool:
+        """Called as each round starts: True if it goes through the graph.
+        Times the round before; compiles or gives the graph up when due."""
+        now = time.perf_counter()
+        if self.last_start is not None:
+            if self.last_graph:
+                self.policy.graph_round(now - self.last_start)
             else:
-                answers = self._plain_round()
-            self.rounds_done += 1
-            if self.rounds_done == self.timed_base:
-                self.timed_from = time.perf_counter()
-            items: list = []
-            still_active = []
-            for shard, (got, ended) in zip(self.active, answers, strict=True):
-                if not ended:
-                    items.extend(got)
-                    still_active.append(shard)
-            self.active = still_active
-            if items:
-                yield self._round(items)
-
-    def _round(self, items: list) -> Round:
-        self.number += 1
-        self.delivered_order = self.active
-        self.next_index = 0
-        round_ = Round(items)
-        round_._owner = self
-        round_._number = self.number
-        return round_
-
-    def _delivered(self, number: int, index: int) -> None:
-        """Item ``index`` of round ``number`` is being delivered."""
-        if number != self.number or index != self.next_index:
-            return
-        self.next_index += 1
-        if not (self.ask_early and self.pipeline_ok) or self.broken:
-            return
-        try:
-            if self.graph is not None:
-                if self.next_index == len(self.delivered_order) and self.graph_next is None:
-                    self.graph_next = self.graph.execute(1)
+                self.policy.plain_round(now - self.last_start)
+        self.last_start = now
+        if self.graph is not None:
+            if self.policy.graph_is_slower():
+                STATS["slower"] += 1
+                self._give_up()
             else:
-                shard = self.delivered_order[index]
-                if shard not in self.pending:
-                    self.pending[shard] = self.handles[shard]._pi_next.remote(1, 0)
-        except Exception:
-            # Early requests are an optimisation; the next round asks again.
-            self.pipeline_ok = False
+                self.last_graph = True
+                return True
+        self.last_graph = False
+        if self.usable and self.policy.should_compile(self.rounds) and self._compile():
+            self.last_start = None  # the first graph round is not timed
+            self.last_graph = True
+            return True
+        self.rounds += 1
+        return False
 
-    # -- plain calls ----------------------------------------------------------
-    def _plain_round(self) -> list:
-        asked = {}
-        for shard in self.active:
-            ref = self.pending.pop(shard, None)
-            asked[shard] = ref if ref is not None else self._ask(shard)
-        return self.recovery.answers(asked, self._ask)
-
-    def _ask(self, shard: int):
-        return self.handles[shard]._pi_next.remote(1, 0)
-
-    # -- compiled graph ---------------------------------------------------------
-    def _maybe_switch(self) -> None:
-        """Decide, before a round is asked for, whether the round after it is
-        asked early by plain calls, and compile when the time has come."""
-        if (
-            self.graph is None
-            and self.compilable
-            and self.rounds_done >= self.compile_after
-            and not self.pending
-        ):
-            if self._rounds_are_slow():
-                STATS["slow"] += 1
-                self.compilable = False
-            else:
-                self._compile()
-        if self.graph is None and self.compilable:
-            # The round before compiling asks nothing early (plain requests
-            # in flight would be answered after the graph takes over).
-            self.ask_early = self.rounds_done + 1 < self.compile_after
-        else:
-            self.ask_early = True
-
-    def _rounds_are_slow(self) -> bool:
-        """Whether the plain rounds after the first (whose time includes the
-        workers' start; after a recovery, the first after it) took more than
-        ``COMPILE_MAX_ITEM_MS`` per item."""
-        if self.rounds_done <= self.timed_base:
-            return False
-        mean_s = (time.perf_counter() - self.timed_from) / (self.rounds_done - self.timed_base)
-        return mean_s * 1000 / max(len(self.active), 2) > COMPILE_MAX_ITEM_MS
-
-    def _compile(self) -> None:
-        self.compilable = False  # one attempt per run
-        from ray.dag import InputNode, MultiOutputNode
-
-        quiet = _Quiet()
-        logging.getLogger(_CG_LOGGER).addFilter(quiet)
-        graph = None
-        try:
-            with InputNode() as inp:
-                dag = MultiOutputNode([h.__ray_call__.bind(_cg_step, inp) for h in self.handles])
-            graph = dag.experimental_compile()
-        except Exception:
-            STATS["compile_failed"] += 1
-            if graph is not None:
-                self._teardown(graph)
-            # Not supported here: go on with plain calls, after checking the
-            # workers still answer them (a lost one is restarted).
-            dead = self._dead_workers()
-            lost = [s for s in dead if s in self.active]
-            if lost:
-                self.recovery.lost(lost, dead[lost[0]])
-            return
-        finally:
-            logging.getLogger(_CG_LOGGER).removeFilter(quiet)
-        STATS["compiled"] += 1
-        self.graph = graph
-        self.graph_next = None
-        self.graph_rounds = 0
-        self.graph_bytes = 0
-
-    def _graph_round(self) -> list:
-        refs, self.graph_next = self.graph_next, None
+    def round(self, active: list) -> list | None:
+        """One graph round: the answers of the ``active`` shards, or None if
+        the graph was lost (the round is then to be asked by plain calls)."""
         blobs = []
         try:
-            if refs is None:
-                refs = self.graph.execute(1)
+            refs = self.graph.execute(0)
             # -1: no timeout. Slow user functions are not errors, and a dead
             # worker ends the wait with an error of its own.
             for ref in refs:
@@ -383,39 +294,88 @@ class LockstepRounds:
             and self.graph_bytes > LARGE_ROUND_BYTES * self.graph_rounds
         )
         if parked or large:
-            # Back to plain calls for the rest of the run.
             STATS["parked"] += len(parked)
             STATS["large"] += int(large)
-            self.close()
+            self._give_up()
             for shard in parked:
                 answers[shard] = ray.get(self.handles[shard].__ray_call__.remote(_cg_take_parked))
-        # The graph asks every worker, ended shards too (they answer
-        # ``([], True)`` without pulling); keep the active ones' answers.
-        return [self.recovery.count(shard, answers[shard]) for shard in self.active]
+        # The graph asks every worker, ended shards too (they answer ``END``
+        # without pulling); keep the active ones' answers.
+        return [self.recovery.count(shard, as_batch(answers[shard])) for shard in active]
 
-    def _graph_lost(self, cause: BaseException, lost: list) -> list:
+    def close(self) -> bool:
+        """Tear the compiled graph down (idempotent). Returns False if that
+        failed, in which case the workers must not be reused."""
+        graph, self.graph = self.graph, None
+        if graph is None:
+            return not self.broken
+        ok = self._teardown(graph)
+        if not ok:
+            self.broken = True
+        return ok
+
+    # -- compiling and giving up ----------------------------------------------
+    def _give_up(self) -> None:
+        """Plain calls for the rest of the run."""
+        self.usable = False
+        self.close()
+
+    def _compile(self) -> bool:
+        global _last_compile_s
+        from ray.dag import InputNode, MultiOutputNode
+
+        self.usable = False  # one graph at a time; a recovery may allow another
+        quiet = _Quiet()
+        logging.getLogger(_CG_LOGGER).addFilter(quiet)
+        graph = None
+        started = time.perf_counter()
+        try:
+            with InputNode() as inp:
+                dag = MultiOutputNode([h.__ray_call__.bind(_cg_step, inp) for h in self.handles])
+            graph = dag.experimental_compile()
+        except Exception:
+            STATS["compile_failed"] += 1
+            if graph is not None:
+                self._teardown(graph)
+            # Not supported here: go on with plain calls, after checking the
+            # workers still answer them (a lost one is restarted).
+            dead = self._dead_workers()
+            lost = [s for s in dead if not self.recovery.ended[s]]
+            if lost:
+                self.recovery.lost(lost, dead[lost[0]])
+            return False
+        finally:
+            logging.getLogger(_CG_LOGGER).removeFilter(quiet)
+        _last_compile_s = time.perf_counter() - started
+        STATS["compiled"] += 1
+        self.graph = graph
+        self.graph_rounds = 0
+        self.graph_bytes = 0
+        return True
+
+    def _graph_lost(self, cause: BaseException, lost: list) -> None:
         """The graph failed for a reason other than a user error: tear it
         down, find the shards whose workers are lost, restart them and the
         other active shards (whose answers of this round went with the
-        graph), and ask for the round by plain calls. The run compiles a new
-        graph over the new workers as it did the first one, after
-        ``COMPILE_AFTER_ROUNDS`` more plain rounds. With no worker lost,
+        graph). The run goes on with plain calls, and may compile a new graph
+        over the new workers as it did the first. With no worker lost,
         ``cause`` is raised."""
         self.close()
-        self.compilable = False
+        self.usable = False
         lost = sorted(set(lost) | set(self._dead_workers()))
         if not lost:
             self.broken = True
             raise cause
-        dead = [s for s in lost if s in self.active]
-        also = [s for s in self.active if s not in dead]
+        active = [p for p in range(len(self.handles)) if not self.recovery.ended[p]]
+        dead = [s for s in lost if s in active]
+        also = [s for s in active if s not in dead]
         self.recovery.lost(dead, cause, also=also)
-        answers = self._plain_round()
         if not self.broken:
-            self.compilable = True
-            self.compile_after = self.rounds_done + 1 + COMPILE_AFTER_ROUNDS
-            self.timed_base = self.rounds_done + 1  # time the rounds after this one
-        return answers
+            self.usable = True
+            self.rounds = 0
+            self.policy = Policy()
+            self.last_start = None
+        return None
 
     def _dead_workers(self, timeout: float = 30.0) -> dict[int, BaseException]:
         """The shards whose workers are dead, with the error that says so;
@@ -434,7 +394,8 @@ class LockstepRounds:
                 dead[shard] = exc
         return dead
 
-    def _teardown(self, graph) -> bool:
+    @staticmethod
+    def _teardown(graph) -> bool:
         quiet = _Quiet()
         logger = logging.getLogger(_CG_LOGGER)
         logger.addFilter(quiet)
@@ -445,14 +406,3 @@ class LockstepRounds:
             return False
         finally:
             logger.removeFilter(quiet)
-
-    def close(self) -> bool:
-        """Tear the compiled graph down (idempotent). Returns False if that
-        failed, in which case the workers must not be reused."""
-        graph, self.graph, self.graph_next = self.graph, None, None
-        if graph is None:
-            return not self.broken
-        ok = self._teardown(graph)
-        if not ok:
-            self.broken = True
-        return ok

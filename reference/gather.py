@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import ray
 
-from . import metrics
-from .compiled_rounds import LockstepRounds, can_compile
+from . import compiled_rounds, metrics
+from .lockstep import LockstepRounds
 from .readiness import NotReady
 from .recovery import Recovery, Restarted
 from .run import Run
@@ -43,15 +43,16 @@ class SyncRounds:
 
 
 def _sync_rounds(shards):
-    # Plain actor calls first, then (long runs) a Ray compiled graph; both ask
-    # a shard for its next item only once its last one is delivered (LAZY-4).
-    # See compiled_rounds.py.
+    # Plain actor calls (lockstep.py), taken over by a Ray compiled graph when
+    # that pays (compiled_rounds.py); both ask a shard for its next item only
+    # once its last one is delivered (LAZY-4).
     run = Run(shards)
     error = None
     rounds = None
     try:
         run.start()
-        rounds = LockstepRounds(Recovery(run), compilable=can_compile(run.shards))
+        recovery = Recovery(run)
+        rounds = LockstepRounds(recovery, compiled_rounds.for_run(recovery))
         yield from rounds
     except GeneratorExit:
         raise

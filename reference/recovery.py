@@ -126,30 +126,35 @@ class Recovery:
             self.ended[position] = True
         return answer
 
-    def answer(self, position: int, ref) -> tuple:
-        """Shard ``position``'s answer ``(items, ended)`` behind ``ref``.
+    def answer(self, position: int, ref, convert: Callable | None = None) -> tuple:
+        """Shard ``position``'s answer ``(items, ended)`` behind ``ref``
+        (``convert`` makes that of the raw answer, if given).
 
         A user error is raised as it is (ERR-1). If the worker was lost, the
         shard is restarted (or the run fails, REC-5, REC-6) and
         :class:`Restarted` is raised."""
         try:
-            return self.count(position, ray.get(ref))
+            got = ray.get(ref)
+            return self.count(position, got if convert is None else convert(got))
         except RayError as exc:
             if not is_lost_work(exc):
                 raise
             cause = exc
         raise Restarted(self.lost([position], cause))
 
-    def answers(self, asked: dict, ask: Callable[[int], object]) -> list:
+    def answers(self, asked: dict, ask: Callable[[int], object], convert: Callable | None = None) -> list:
         """One answer from every shard in ``asked`` (position -> ref), in
-        that order. A shard restarted meanwhile is asked again with
-        ``ask(position)``, unless it had answered already (its new worker
-        then resumes after that answer)."""
+        that order (``convert`` makes ``(items, ended)`` of a raw answer). A
+        shard restarted meanwhile is asked again with ``ask(position)``,
+        unless it had answered already (its new worker then resumes after
+        that answer)."""
         try:
             got = ray.get(list(asked.values()))
         except RayError:
             pass  # someone's worker is lost, or a user error: one at a time
         else:
+            if convert is not None:
+                got = map(convert, got)
             return [self.count(p, a) for p, a in zip(asked, got, strict=True)]
         result: dict[int, tuple] = {}
         todo = dict(asked)
@@ -157,7 +162,7 @@ class Recovery:
             position = next(iter(todo))
             ref = todo.pop(position)
             try:
-                result[position] = self.answer(position, ref)
+                result[position] = self.answer(position, ref, convert)
             except Restarted as restart:
                 for p in restart.positions:
                     if p in asked and p not in result:

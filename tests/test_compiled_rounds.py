@@ -1,11 +1,16 @@
-"""The compiled-graph path of ``gather_sync``/``batch_across_shards``
-(reference/compiled_rounds.py) keeps the plain path's semantics: order
-(ORD-3, ORD-4), one-round read-ahead (LAZY-4), user errors with their type
-(ERR-1, ERR-2), dead workers named (ShardWorkerDied), workers reusable after
-the graph is torn down, items that pin channel buffers, slow user functions.
+"""Lock-step rounds (``gather_sync``/``batch_across_shards``) on both paths:
+through a Ray compiled graph (reference/compiled_rounds.py) and on plain
+calls alone, with the graph turned off (reference/lockstep.py). Both keep
+order (ORD-3, ORD-4), one-round read-ahead (LAZY-4), user errors with their
+type (ERR-1, ERR-2), recovery (REC-2) and dead workers named
+(ShardWorkerDied); the graph also keeps workers reusable after it is torn
+down, handles items that pin channel buffers and slow user functions, and is
+given up when its rounds are no faster than plain ones.
 
-Every test forces the graph from the first round (``COMPILE_AFTER_ROUNDS = 0``)
-unless it says otherwise, and checks that a graph was in fact compiled.
+Every compiled-path test forces the graph from the first round
+(``COMPILE_AFTER_ROUNDS = 0``, no expected compile cost, no judging) unless
+it says otherwise, and checks that a graph was in fact compiled. Nothing here
+asserts a speed.
 """
 
 from __future__ import annotations
@@ -31,9 +36,20 @@ def compile_at(monkeypatch):
         monkeypatch.setattr(cr, "COMPILE_AFTER_ROUNDS", rounds)
 
     at(0)
-    # Compile however slow the rounds are (a loaded machine), unless a test says otherwise.
-    monkeypatch.setattr(cr, "COMPILE_MAX_ITEM_MS", float("inf"))
+    # Compile at that round, however long the last compile took.
+    monkeypatch.setattr(cr, "expected_compile_s", lambda: 0.0)
+    # Keep the graph however its rounds compare with plain ones (a loaded machine).
+    monkeypatch.setattr(cr, "JUDGE_ROUNDS", 10**9)
     return at
+
+
+@pytest.fixture
+def plain(monkeypatch):
+    """Compiled graphs turned off (the setting): the plain path alone."""
+    monkeypatch.setattr(cr, "ENABLED", False)
+    before = cr.STATS["compiled"]
+    yield
+    assert cr.STATS["compiled"] == before, "a compiled graph was used"
 
 
 @pytest.fixture
@@ -230,18 +246,59 @@ def test_short_runs_do_not_compile(compile_at):
     assert cr.STATS["compiled"] == before
 
 
-def test_runs_with_slow_rounds_do_not_compile(compile_at, monkeypatch):
+def test_runs_compile_only_after_plain_rounds_as_long_as_a_compile(compile_at, monkeypatch):
     compile_at(4)
-    monkeypatch.setattr(cr, "COMPILE_MAX_ITEM_MS", 2.5)
-    before = dict(cr.STATS)
-    pi = it.from_range(16, 2).for_each(_sleep_20ms)
-    assert list(pi.gather_sync()) == _round_robin([list(range(8)), list(range(8, 16))])
-    assert cr.STATS["compiled"] == before["compiled"]
-    assert cr.STATS["slow"] == before["slow"] + 1
+    monkeypatch.setattr(cr, "expected_compile_s", lambda: 3600.0)
+    before = cr.STATS["compiled"]
+    assert list(it.from_range(40, 2).gather_sync()) == _round_robin([list(range(20)), list(range(20, 40))])
+    assert cr.STATS["compiled"] == before
+    monkeypatch.setattr(cr, "expected_compile_s", lambda: 0.0)
+    assert list(it.from_range(40, 2).gather_sync()) == _round_robin([list(range(20)), list(range(20, 40))])
+    assert cr.STATS["compiled"] == before + 1
 
 
-def _sleep_20ms(x):
-    time.sleep(0.02)
+def test_a_graph_no_faster_than_plain_rounds_is_given_up(compile_at, compiled, monkeypatch):
+    """The judge says the graph is slower after 3 of its rounds: the graph is
+    torn down and the run finishes on plain calls, nothing lost or repeated."""
+    compile_at(4)
+    monkeypatch.setattr(cr.Policy, "graph_is_slower", lambda self: self.window_rounds >= 3)
+    before = cr.STATS["slower"]
+    pi = it.from_range(60, 2).for_each(_sleep_1ms)
+    assert list(pi.gather_sync()) == _round_robin([list(range(30)), list(range(30, 60))])
+    assert cr.STATS["slower"] == before + 1
+    assert it.from_range(4, 2).take(4) == [0, 2, 1, 3]  # the workers are fine
+
+
+def test_the_policy_compares_measured_times():
+    """Decisions from the run's own round times, against the last compile."""
+    policy = cr.Policy()
+    for _ in range(200):
+        policy.plain_round(0.001)  # 0.2 s of plain rounds
+    old = cr._last_compile_s
+    try:
+        cr._last_compile_s = 0.5
+        assert not policy.should_compile(max(cr.COMPILE_AFTER_ROUNDS, 200))
+        cr._last_compile_s = 0.1
+        assert policy.should_compile(max(cr.COMPILE_AFTER_ROUNDS, 200))
+        assert not policy.should_compile(cr.COMPILE_AFTER_ROUNDS - 1)
+    finally:
+        cr._last_compile_s = old
+    for _ in range(cr.JUDGE_ROUNDS - 1):
+        policy.graph_round(0.0003)
+    assert not policy.graph_is_slower()  # the window is not full yet
+    policy.graph_round(0.0003)
+    assert not policy.graph_is_slower()  # faster than 1 ms per round
+    for _ in range(cr.JUDGE_ROUNDS):
+        policy.graph_round(0.0015)
+    assert policy.graph_is_slower()
+    fresh = cr.Policy()  # compiled before any timed plain round: kept
+    for _ in range(cr.JUDGE_ROUNDS):
+        fresh.graph_round(1.0)
+    assert not fresh.graph_is_slower()
+
+
+def _sleep_1ms(x):
+    time.sleep(0.001)
     return x
 
 
@@ -257,6 +314,7 @@ def _consume_in_task(n):
     from reference import compiled_rounds
 
     compiled_rounds.COMPILE_AFTER_ROUNDS = 0
+    compiled_rounds.expected_compile_s = lambda: 0.0
     return list(it.from_range(n, 2).gather_sync())
 
 
@@ -264,3 +322,48 @@ def test_consumer_inside_a_ray_task(ray_session):
     ray = ray_session
     got = ray.get(ray.remote(_consume_in_task).remote(20))
     assert got == _round_robin([list(range(10)), list(range(10, 20))])
+
+
+# -- the same semantics with compiled graphs turned off ------------------------------
+
+
+def test_plain_order(plain):
+    shards = [list(range(0, 7)), list(range(100, 120)), [], list(range(200, 203))]
+    p = it.from_iterators([list(s) for s in shards])
+    assert list(p.gather_sync()) == _round_robin(shards)
+    assert list(p.batch_across_shards()) == [[s[k] for s in shards if k < len(s)] for k in range(20)]
+
+
+def test_plain_read_ahead_is_one_item_per_shard(ray_session, plain):
+    ray = ray_session
+    counter = ray.remote(_Counter).options(name="compiled_rounds_counter").remote()
+    try:
+        p = it.from_iterators([range(0, 12), range(1000, 1012), range(2000, 2012)])
+        delivered = {0: 0, 1: 0, 2: 0}
+        for x in p.for_each(_record).gather_sync():
+            delivered[x // 1000] += 1
+            time.sleep(0.02)
+            counts = ray.get(counter.get.remote())
+            for shard, produced in counts.items():
+                assert produced <= delivered[shard] + 1, (shard, produced, delivered)
+    finally:
+        ray.kill(counter)
+
+
+def test_plain_user_error_and_recovery(plain, tmp_path):
+    from conformance.recovery_funcs import Deaths, DieAt
+
+    p = it.from_iterators([range(0, 20), range(100, 120)]).for_each(_fail_at)
+    with pytest.raises(Boom, match="bad item 105"):
+        list(p.gather_sync())
+    p = it.from_iterators([range(0, 20), range(1000, 1020)])
+    got = list(p.for_each(DieAt(1010, tmp_path, os.getpid())).gather_sync())
+    assert Deaths(tmp_path).count() == 1
+    assert got == _round_robin([list(range(0, 20)), list(range(1000, 1020))])
+
+
+def test_plain_arrays_and_refs(ray_session, plain):
+    kept = list(it.from_range(24, 2).for_each(_big).gather_sync())
+    assert [int(a[-1]) for a in kept] == _round_robin([list(range(12)), list(range(12, 24))])
+    refs = list(it.from_range(8, 2).for_each(_ref_item).gather_sync())
+    assert ray_session.get(refs) == [0, 4, 1, 5, 2, 6, 3, 7]
