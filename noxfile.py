@@ -83,10 +83,11 @@ def bench(session: nox.Session) -> None:
     """Benchmarks (benchmarks/README.md), via ``python -m conformance.bench``:
     ``nox -s bench`` runs the full suite (under 30 min), ``-- --quick`` the quick one
     (under 5 min), each saving a baseline in .benchmarks/ and writing
-    benchmarks/results/ (results.md, chart.png). ``-- --compare [--quick]`` is the
-    regression gate: it reruns the reference's benchmarks and fails if any median is
-    more than 100% slower (twice as slow) than in the last saved baseline of the same
-    size on this machine. ``--backend=SPEC`` (repeatable) and ``--no-peers`` pick the
+    benchmarks/results/ (results.md, chart.png). The regression gate:
+    ``-- --baseline`` saves the reference's gate benchmarks as a baseline, ``-- --compare``
+    reruns them and fails if a benchmark's ratio to a yardstick measured in the same run
+    rose by more than its workload's threshold (conformance/bench/gate.py) over the last
+    saved baseline on this machine. ``--backend=SPEC`` (repeatable) and ``--no-peers`` pick the
     contenders; other arguments go to pytest (e.g. ``-k cheap``); ``-- --help`` lists
     the options."""
     _install(session, "bench")

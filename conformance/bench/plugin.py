@@ -7,6 +7,10 @@ takes a module path or ``module:attribute``, as the conformance suite does
 (SPEC §13, BACK-2). ``--bench-size=tiny|quick|full`` (env ``BENCH_SIZE``,
 default ``quick``) picks the sizes of :data:`conformance.bench.workloads.SIZES`.
 ``--no-peers`` leaves out Ray Data, multiprocessing and serial Python.
+``--bench-yardsticks=all`` measures every yardstick around every round
+(:mod:`conformance.bench.yardstick`), not only the one the gate uses.
+``--bench-gated-only`` deselects the benchmarks the regression gate does not
+judge (no threshold in :data:`conformance.bench.gate.RULES`).
 ``--bench-results=DIR`` writes ``DIR/skipped.json`` (what was skipped and why,
 for the report).
 """
@@ -20,6 +24,7 @@ import pathlib
 
 import pytest
 
+from conformance.bench import gate, yardstick
 from conformance.bench.workloads import SIZES, WORKLOADS, backend_label, cases, close_mp_pools
 
 # Ray workers inherit the driver's environment when Ray starts: make a backend
@@ -37,9 +42,33 @@ def pytest_addoption(parser):
     group.addoption("--backend", action="append", default=None,
                     help="backend module path (repeatable); default: reference, ray.util.iter")
     group.addoption("--bench-size", default=os.environ.get("BENCH_SIZE", "quick"),
-                    choices=["tiny", "quick", "full"], help="workload sizes")
+                    choices=list(SIZES), help="workload sizes")
     group.addoption("--no-peers", action="store_true", help="backends only")
     group.addoption("--bench-results", default=None, help="directory for skipped.json")
+    group.addoption("--bench-yardsticks", default="gate", choices=["gate", "all"],
+                    help="yardsticks measured around each round: the gate's for the workload "
+                         "(default) or all of them")
+    group.addoption("--bench-gated-only", action="store_true",
+                    help="only the benchmarks the regression gate judges")
+
+
+def pytest_configure(config):
+    if config.getoption("--bench-yardsticks", default="gate") == "all":
+        yardstick.MEASURE_ALL = True
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--bench-gated-only", default=False):
+        return
+    keep, drop = [], []
+    for item in items:
+        case = getattr(item, "callspec", None) and item.callspec.params.get("case")
+        workload = item.originalname.removeprefix("test_") if case else ""
+        judged = case and gate.threshold_for(workload, case[0].variant, case[1]) is not None
+        (keep if judged else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _backends(config) -> list[tuple[str, str]]:
@@ -85,6 +114,7 @@ def ray_session():
         started = True
     yield ray
     close_mp_pools()
+    yardstick.close()
     if started:
         ray.shutdown()
 

@@ -48,6 +48,7 @@ class Sizes:
     cpu_shards: tuple = (1, 2, 4)
     scaling_shards: tuple = (1, 2, 4, 8)
     name: str = ""
+    warmup_rounds: int = 0  # untimed rounds first (time to first item: always 1)
 
 
 _SIZES = {
@@ -104,6 +105,15 @@ _SIZES = {
     ),
 }
 SIZES = {name: dataclasses.replace(s, name=name) for name, s in _SIZES.items()}
+#: the regression gate's runs (conformance.bench.gate): the quick sizes with more
+#: rounds and a warm-up round (a figure is the median of per-round ratios to a
+#: yardstick, and a benchmark's first round is often the slowest); fewer items where
+#: a quick round of the reference is long or carries no timing, more where it is a
+#: few milliseconds
+SIZES["gate"] = dataclasses.replace(
+    SIZES["quick"], name="gate", rounds=7, warmup_rounds=1, first_rounds=9, cheap_async=20_000,
+    cheap_fast=100_000, readahead_items=10,
+)
 
 #: Tuned ``gather_async`` settings per backend label (measured on this kind of
 #: machine, see README.md); other backends get the first entry's settings.
