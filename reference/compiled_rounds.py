@@ -12,15 +12,23 @@ and a graph would take over their execution loop).
 **When**, from quantities measured in the run itself and in this process,
 never from fixed times (:class:`Policy`):
 
-* a run compiles once its plain rounds have taken as long as compiling is
-  expected to take -- the duration of the last compile in this process
-  (before any, after ``COMPILE_AFTER_ROUNDS`` plain rounds). Short runs never
-  pay for a graph, and a long run spends at most as long on plain rounds as
-  on the compile;
+* a run whose length is bounded by its plan (every source a sized iterable,
+  no operator that can add items: :func:`rounds_bound`) compiles only if the
+  rounds it has left can repay the compile: ``remaining rounds x (plain round
+  - graph round) > compile``, with the median of its own plain rounds, the
+  median graph round and the duration of the last compile in this process.
+  Before any compile in this process it needs ``COMPILE_AFTER_ROUNDS`` plain
+  rounds behind it and ``FIRST_COMPILE_REMAINING`` rounds ahead;
+* a run of unknown length compiles once its plain rounds have taken as long
+  as compiling is expected to take -- the duration of the last compile in
+  this process (before any, after ``COMPILE_AFTER_ROUNDS`` plain rounds). A
+  long run then spends at most as long on plain rounds as on the compile;
 * a graph whose rounds turn out no faster than the run's plain rounds (slow
   user functions, whose CPU time its polling channels take; a busy machine;
   large items) is torn down after ``JUDGE_ROUNDS`` rounds, and the run goes on
   with plain calls. So a graph that loses costs one compile and a few rounds.
+  Rounds are compared by their medians: one round held up by the machine (a
+  collection, a neighbour's burst) must not decide.
 
 A graph round asks all shards at once, when the consumer wants its first
 item (LAZY-4, as plain rounds). Values cross the channels pickled in-band (one
@@ -51,15 +59,18 @@ import io
 import logging
 import os
 import pickle
+import statistics
 import time
+from collections import deque
 
 import ray
 from ray import cloudpickle
 from ray.exceptions import RayTaskError
 
 from .errors import is_lost_work
+from .operators import Batch, ConcurrentForEach, Filter, ForEach, Shuffle
 from .recovery import Recovery
-from .sources import ActorSource
+from .sources import ActorSource, IterableSource
 from .worker import as_batch
 
 #: Whether runs may use compiled graphs at all. Environment variable
@@ -70,8 +81,23 @@ ENABLED = os.environ.get("REFERENCE_COMPILED_ROUNDS", "1") != "0"
 #: Environment variable ``REFERENCE_COMPILE_AFTER_ROUNDS``.
 COMPILE_AFTER_ROUNDS = int(os.environ.get("REFERENCE_COMPILE_AFTER_ROUNDS", "128"))
 
+#: Rounds a run of known length must have left for the first compile of this
+#: process (no compile cost measured yet). Environment variable
+#: ``REFERENCE_FIRST_COMPILE_REMAINING``.
+FIRST_COMPILE_REMAINING = int(os.environ.get("REFERENCE_FIRST_COMPILE_REMAINING", "512"))
+
+#: Timed plain rounds a run of known length needs before it may compile (their
+#: median is its plain round time).
+MIN_TIMED_ROUNDS = 32
+
 #: Graph rounds over which a graph is judged against the run's plain rounds.
 JUDGE_ROUNDS = 32
+
+#: Graphs a run may compile in turn (a slow one is replaced once).
+GRAPHS_PER_RUN = 2
+
+#: Plain round times a run keeps (the most recent) for their median.
+_PLAIN_KEPT = 512
 
 #: Mean pickled bytes per compiled round above which the run goes back to
 #: plain calls (large items travel faster through the object store).
@@ -91,11 +117,37 @@ STATS = {"compiled": 0, "compile_failed": 0, "large": 0, "parked": 0, "slower": 
 #: Seconds the last successful compile of this process took.
 _last_compile_s: float | None = None
 
+#: The lowest median seconds per graph round of the graphs judged in this
+#: process: what a graph round costs when nothing holds it up.
+_best_graph_round_s: float | None = None
+
+#: Operators that never add items: a shard yields at most as many items as
+#: its source has.
+_NOT_EXPANDING = (ForEach, ConcurrentForEach, Filter, Batch, Shuffle)
+
 
 def expected_compile_s() -> float:
     """How long compiling is expected to take: the last compile's duration in
     this process, 0 before any (then ``COMPILE_AFTER_ROUNDS`` decides)."""
     return _last_compile_s or 0.0
+
+
+def rounds_bound(shards) -> int | None:
+    """At most how many rounds a lock-step run over ``shards`` has: the
+    longest shard's source length, when every source is a sized, not
+    repeating iterable and no operator can add items; else None."""
+    longest = 0
+    for shard in shards:
+        source = shard.source
+        if not isinstance(source, IterableSource) or source.repeat or callable(source.obj):
+            return None
+        if not all(isinstance(op, _NOT_EXPANDING) for op in shard.operators):
+            return None
+        try:
+            longest = max(longest, len(source.obj))
+        except TypeError:  # not sized
+            return None
+    return longest
 
 
 # -- inside the shard worker (run through ``__ray_call__``) ---------------------
@@ -180,38 +232,54 @@ class _Quiet(logging.Filter):
 
 class Policy:
     """When to compile and when to give a graph up, from the periods of the
-    run's rounds (consumer time included: what the user sees)."""
+    run's rounds (consumer time included: what the user sees) and, for a
+    run of known length, its ``bound`` on rounds."""
 
-    def __init__(self):
+    def __init__(self, bound: int | None = None):
+        self.bound = bound
         self.plain_s = 0.0
         self.plain_rounds = 0
-        self.window_s = 0.0
-        self.window_rounds = 0
+        self.plain_times: deque[float] = deque(maxlen=_PLAIN_KEPT)
+        self.window: list[float] = []
 
     def plain_round(self, seconds: float) -> None:
         self.plain_s += seconds
         self.plain_rounds += 1
+        self.plain_times.append(seconds)
+
+    def restart(self) -> None:
+        """After a graph was given up: plain rounds until compiling pays
+        again (what the plain rounds measured so far still counts)."""
+        self.plain_s = 0.0
+        self.window = []
 
     def graph_round(self, seconds: float) -> None:
-        self.window_s += seconds
-        self.window_rounds += 1
+        self.window.append(seconds)
 
-    def should_compile(self, rounds: int) -> bool:
-        """After ``rounds`` plain rounds (the timed ones are fewer)."""
-        return rounds >= COMPILE_AFTER_ROUNDS and self.plain_s >= expected_compile_s()
+    def should_compile(self, rounds: int, done: int) -> bool:
+        """After ``rounds`` plain rounds since the run started or recovered
+        (the timed ones are fewer), ``done`` rounds in all."""
+        if self.bound is None:
+            return rounds >= COMPILE_AFTER_ROUNDS and self.plain_s >= expected_compile_s()
+        remaining = self.bound - done
+        if _last_compile_s is None:
+            return rounds >= COMPILE_AFTER_ROUNDS and remaining >= FIRST_COMPILE_REMAINING
+        if len(self.plain_times) < MIN_TIMED_ROUNDS:
+            return False
+        saved = statistics.median(self.plain_times) - (_best_graph_round_s or 0.0)
+        return remaining * saved > _last_compile_s
 
     def graph_is_slower(self) -> bool:
         """At the end of each window of ``JUDGE_ROUNDS`` graph rounds: True if
-        its rounds took at least as long as the plain rounds did on average.
-        A run that compiled before it had timed plain rounds keeps its graph."""
-        if self.window_rounds < JUDGE_ROUNDS:
+        their median is at least the median plain round. A run that compiled
+        before it had timed plain rounds keeps its graph."""
+        global _best_graph_round_s
+        if len(self.window) < JUDGE_ROUNDS:
             return False
-        slower = (
-            self.plain_rounds > 0
-            and self.window_s / self.window_rounds >= self.plain_s / self.plain_rounds
-        )
-        self.window_s, self.window_rounds = 0.0, 0
-        return slower
+        graph = statistics.median(self.window)
+        self.window = []
+        _best_graph_round_s = min(graph, _best_graph_round_s or graph)
+        return bool(self.plain_times) and graph >= statistics.median(self.plain_times)
 
 
 class CompiledRounds:
@@ -220,9 +288,12 @@ class CompiledRounds:
 
     def __init__(self, recovery: Recovery):
         self.recovery = recovery
-        self.policy = Policy()
+        self.bound = rounds_bound(recovery.run.shards)
+        self.policy = Policy(self.bound)
         self.usable = True  # False: plain calls for the rest of the run
+        self.graphs = 0  # graphs compiled since the run started or was recovered
         self.rounds = 0  # plain rounds since the run started or was recovered
+        self.done = 0  # rounds since the run started, however asked
         self.last_start: float | None = None  # when the round before started
         self.last_graph = False  # did it go through the graph?
         self.graph = None
@@ -239,6 +310,7 @@ class CompiledRounds:
         """Called as each round starts: True if it goes through the graph.
         Times the round before; compiles or gives the graph up when due."""
         now = time.perf_counter()
+        self.done += 1
         if self.last_start is not None:
             if self.last_graph:
                 self.policy.graph_round(now - self.last_start)
@@ -248,12 +320,12 @@ class CompiledRounds:
         if self.graph is not None:
             if self.policy.graph_is_slower():
                 STATS["slower"] += 1
-                self._give_up()
+                self._retry_later()
             else:
                 self.last_graph = True
                 return True
         self.last_graph = False
-        if self.usable and self.policy.should_compile(self.rounds) and self._compile():
+        if self.usable and self.policy.should_compile(self.rounds, self.done - 1) and self._compile():
             self.last_start = None  # the first graph round is not timed
             self.last_graph = True
             return True
@@ -315,6 +387,17 @@ class CompiledRounds:
         return ok
 
     # -- compiling and giving up ----------------------------------------------
+    def _retry_later(self) -> None:
+        """Plain calls, and a new graph later if the run has not had
+        ``GRAPHS_PER_RUN`` yet and the policy finds one would still pay: a
+        graph sometimes runs several times slower than usual for its whole
+        life (measured: rounds of 3-4 ms instead of 0.2 ms, one graph in five
+        on two cores), and the next one does not."""
+        self.close()
+        self.usable = self.graphs < GRAPHS_PER_RUN
+        self.rounds = 0
+        self.policy.restart()
+
     def _give_up(self) -> None:
         """Plain calls for the rest of the run."""
         self.usable = False
@@ -325,6 +408,7 @@ class CompiledRounds:
         from ray.dag import InputNode, MultiOutputNode
 
         self.usable = False  # one graph at a time; a recovery may allow another
+        self.graphs += 1
         quiet = _Quiet()
         logging.getLogger(_CG_LOGGER).addFilter(quiet)
         graph = None
@@ -373,7 +457,8 @@ class CompiledRounds:
         if not self.broken:
             self.usable = True
             self.rounds = 0
-            self.policy = Policy()
+            self.graphs = 0
+            self.policy = Policy(self.bound)
             self.last_start = None
         return None
 

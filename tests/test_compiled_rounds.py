@@ -8,8 +8,8 @@ down, handles items that pin channel buffers and slow user functions, and is
 given up when its rounds are no faster than plain ones.
 
 Every compiled-path test forces the graph from the first round
-(``COMPILE_AFTER_ROUNDS = 0``, no expected compile cost, no judging) unless
-it says otherwise, and checks that a graph was in fact compiled. Nothing here
+(``COMPILE_AFTER_ROUNDS = 0``, runs taken as of unknown length, no expected
+compile cost, no judging) unless it says otherwise, and checks that a graph was in fact compiled. Nothing here
 asserts a speed.
 """
 
@@ -36,6 +36,8 @@ def compile_at(monkeypatch):
         monkeypatch.setattr(cr, "COMPILE_AFTER_ROUNDS", rounds)
 
     at(0)
+    # Every run as of unknown length: the plan's bound on rounds plays no part.
+    monkeypatch.setattr(cr, "rounds_bound", lambda shards: None)
     # Compile at that round, however long the last compile took.
     monkeypatch.setattr(cr, "expected_compile_s", lambda: 0.0)
     # Keep the graph however its rounds compare with plain ones (a loaded machine).
@@ -258,43 +260,95 @@ def test_runs_compile_only_after_plain_rounds_as_long_as_a_compile(compile_at, m
 
 
 def test_a_graph_no_faster_than_plain_rounds_is_given_up(compile_at, compiled, monkeypatch):
-    """The judge says the graph is slower after 3 of its rounds: the graph is
-    torn down and the run finishes on plain calls, nothing lost or repeated."""
+    """The judge says each graph is slower after 3 of its rounds: the graph is
+    torn down, the run compiles one more (GRAPHS_PER_RUN), gives that up too
+    and finishes on plain calls, nothing lost or repeated."""
     compile_at(4)
-    monkeypatch.setattr(cr.Policy, "graph_is_slower", lambda self: self.window_rounds >= 3)
-    before = cr.STATS["slower"]
+    monkeypatch.setattr(cr.Policy, "graph_is_slower", lambda self: len(self.window) >= 3)
+    before = dict(cr.STATS)
     pi = it.from_range(60, 2).for_each(_sleep_1ms)
     assert list(pi.gather_sync()) == _round_robin([list(range(30)), list(range(30, 60))])
-    assert cr.STATS["slower"] == before + 1
+    assert cr.STATS["slower"] == before["slower"] + cr.GRAPHS_PER_RUN
+    assert cr.STATS["compiled"] == before["compiled"] + cr.GRAPHS_PER_RUN
     assert it.from_range(4, 2).take(4) == [0, 2, 1, 3]  # the workers are fine
 
 
-def test_the_policy_compares_measured_times():
-    """Decisions from the run's own round times, against the last compile."""
+def test_the_policy_compares_measured_times(monkeypatch):
+    """Runs of unknown length: decisions from the run's own round times,
+    against the last compile; graphs judged by median rounds."""
     policy = cr.Policy()
     for _ in range(200):
         policy.plain_round(0.001)  # 0.2 s of plain rounds
-    old = cr._last_compile_s
-    try:
-        cr._last_compile_s = 0.5
-        assert not policy.should_compile(max(cr.COMPILE_AFTER_ROUNDS, 200))
-        cr._last_compile_s = 0.1
-        assert policy.should_compile(max(cr.COMPILE_AFTER_ROUNDS, 200))
-        assert not policy.should_compile(cr.COMPILE_AFTER_ROUNDS - 1)
-    finally:
-        cr._last_compile_s = old
+    monkeypatch.setattr(cr, "_best_graph_round_s", None)
+    monkeypatch.setattr(cr, "_last_compile_s", 0.5)
+    assert not policy.should_compile(max(cr.COMPILE_AFTER_ROUNDS, 200), 200)
+    monkeypatch.setattr(cr, "_last_compile_s", 0.1)
+    assert policy.should_compile(max(cr.COMPILE_AFTER_ROUNDS, 200), 200)
+    assert not policy.should_compile(cr.COMPILE_AFTER_ROUNDS - 1, 200)
     for _ in range(cr.JUDGE_ROUNDS - 1):
         policy.graph_round(0.0003)
     assert not policy.graph_is_slower()  # the window is not full yet
     policy.graph_round(0.0003)
     assert not policy.graph_is_slower()  # faster than 1 ms per round
-    for _ in range(cr.JUDGE_ROUNDS):
+    assert cr._best_graph_round_s == pytest.approx(0.0003)
+    for _ in range(cr.JUDGE_ROUNDS - 1):
         policy.graph_round(0.0015)
-    assert policy.graph_is_slower()
+    policy.graph_round(5.0)  # one round held up does not decide ...
+    assert policy.graph_is_slower()  # ... the median of 1.5 ms rounds does
+    for _ in range(cr.JUDGE_ROUNDS - 1):
+        policy.graph_round(0.0002)
+    policy.graph_round(5.0)
+    assert not policy.graph_is_slower()
+    assert cr._best_graph_round_s == pytest.approx(0.0002)  # the best graph seen
     fresh = cr.Policy()  # compiled before any timed plain round: kept
     for _ in range(cr.JUDGE_ROUNDS):
         fresh.graph_round(1.0)
     assert not fresh.graph_is_slower()
+
+
+def test_a_run_of_known_length_compiles_only_if_its_remaining_rounds_repay_it(monkeypatch):
+    """remaining rounds x (median plain round - best graph round) > last compile;
+    before any compile in the process, a count of rounds ahead decides."""
+    policy = cr.Policy(bound=1000)
+    for _ in range(cr.MIN_TIMED_ROUNDS):
+        policy.plain_round(0.001)
+    after = max(cr.COMPILE_AFTER_ROUNDS, cr.MIN_TIMED_ROUNDS)
+    monkeypatch.setattr(cr, "_last_compile_s", None)
+    assert policy.should_compile(after, 1000 - cr.FIRST_COMPILE_REMAINING) is True
+    assert policy.should_compile(after, 1001 - cr.FIRST_COMPILE_REMAINING) is False
+    monkeypatch.setattr(cr, "_last_compile_s", 0.1)
+    monkeypatch.setattr(cr, "_best_graph_round_s", 0.0002)  # saves 0.8 ms a round
+    assert policy.should_compile(after, 1000 - 126)  # 126 x 0.8 ms > 0.1 s
+    assert not policy.should_compile(after, 1000 - 125)  # 125 x 0.8 ms = 0.1 s
+    monkeypatch.setattr(cr, "_best_graph_round_s", 0.002)  # graphs no faster here
+    assert not policy.should_compile(after, 0)
+    short = cr.Policy(bound=1000)
+    for _ in range(cr.MIN_TIMED_ROUNDS - 1):
+        short.plain_round(0.001)
+    monkeypatch.setattr(cr, "_best_graph_round_s", 0.0002)
+    assert not short.should_compile(after, 0)  # too few timed plain rounds for a median
+
+
+def _double(x):
+    return [x, x]
+
+
+@pytest.mark.parametrize(
+    "make, bound",
+    [
+        (lambda: it.from_range(10, 2), 5),
+        (lambda: it.from_range(11, 3).for_each(abs).filter(bool).batch(2), 5),
+        (lambda: it.from_items(list("abcde"), 2).local_shuffle(4, seed=1), 3),
+        (lambda: it.from_range(10, 2, repeat=True), None),
+        (lambda: it.from_range(10, 2).flatten(), None),
+        (lambda: it.from_range(10, 2).combine(_double), None),
+        (lambda: it.from_range(10, 2).transform(lambda xs: xs), None),
+        (lambda: it.from_iterators([lambda: iter(range(3))]), None),
+        (lambda: it.from_range(10, 2).repartition(2), None),
+    ],
+)
+def test_rounds_bound_from_the_plan(make, bound):
+    assert cr.rounds_bound(make()._shards) == bound
 
 
 def _sleep_1ms(x):
