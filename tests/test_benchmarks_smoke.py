@@ -1,28 +1,39 @@
 """Every benchmark workload runs, at tiny sizes, for the reference backend in
-each of its variants and for the peers (conformance/bench/workloads.py), and the
+each of its variants and for the peers (conformance/bench/workloads.py); every
+contender keeps to the contender interface; the test ids stay those saved
+baselines are keyed by; ``--bench-busy`` starts and stops its processes; the
 report renders. Nothing here measures or asserts a speed."""
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 
 import pytest
 
 from conformance.bench import report
 from conformance.bench import workloads as W
 
+pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.usefixtures("ray_session")
 
 TINY = W.SIZES["tiny"]
 BACKENDS = [("reference", "reference")]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _close_pools():
+    yield
+    W.close_mp_pools()
+
+
 def _cases(name: str, peers: tuple = ("serial",)):
     workload = W.WORKLOADS[name]
-    for contender, shards in W.cases(workload, BACKENDS, TINY):
-        if contender.kind == "peer" and contender.label not in peers:
+    for case in W.cases(workload, BACKENDS, TINY):
+        if case.contender.kind == "peer" and case.contender.label not in peers:
             continue
-        yield pytest.param(name, contender, shards, id=f"{name}-{contender.id}-{shards}")
+        yield pytest.param(name, case, id=f"{name}-{case.contender.id}-{case.shards}"
+                           + (f"-{case.items}" if case.items else ""))
 
 
 CASES = [
@@ -32,25 +43,123 @@ CASES = [
     *_cases("first_item"),
     *_cases("readahead", peers=("serial", "mp_pool")),
     *_cases("scaling"),
+    *_cases("run_length"),
 ]
 
 
-@pytest.mark.parametrize("name, contender, shards", CASES)
-def test_workload_runs(name, contender, shards):
-    if contender.kind == "peer" and W.peer_missing(contender.label):
-        pytest.skip(W.peer_missing(contender.label))
-    job = W.WORKLOADS[name].make(contender, TINY, shards)
+@pytest.mark.parametrize("name, case", CASES)
+def test_workload_runs(name, case):
+    if case.contender.missing():
+        pytest.skip(case.contender.missing())
+    job = W.WORKLOADS[name].job(case, TINY)
     done, seconds, result = W.run_once(job)
     assert done >= 1 and seconds >= 0
     if name == "readahead":
         assert result["max_ahead"] >= 0
+    if name == "run_length":  # the first item untimed, the rest of the run counted
+        assert done == case.items - 1
+
+
+# every contender of every workload, once
+CONTENDERS = sorted({c for w in W.WORKLOADS.values() for c in W.contenders(w, BACKENDS)},
+                    key=lambda c: c.id)
+
+
+def test_every_contender_kind_is_one_class():
+    assert {type(c) for c in CONTENDERS} == {W.Backend, W.ShardTasks, W.RayData, W.MpPool, W.Serial}
+    assert {c.kind for c in CONTENDERS} == {"backend", "peer"}
+
+
+@pytest.mark.parametrize("contender", CONTENDERS, ids=lambda c: c.id)
+def test_contender_interface(contender):
+    """stream() gives fn(i) for i < n, read once by drain(), which counts its
+    units; first() takes a first element; warm() and timed are defined."""
+    if contender.missing():
+        pytest.skip(contender.missing())
+    assert type(contender).stream is not W.Contender.stream
+    assert contender.timed in W.Timed
+    contender.warm(2)
+    n, hints = 12, {"blocks": 4, "chunked": True}
+    if isinstance(contender, W.ShardTasks) or contender.variant == "batches":
+        assert contender.drain(contender.stream(W.inc, n, 2, **hints)) == n
+    else:
+        items = [r["item"] if isinstance(r, dict) else r for r in contender.stream(W.inc, n, 2, **hints)]
+        assert sorted(items) == [W.inc(i) for i in range(n)]
+        seen: list = []
+        assert contender.drain(contender.stream(W.inc, n, 2), per_item=seen.append) == n == len(seen)
+    state: dict = {}
+    try:
+        contender.first(W.inc, n, 2, state)
+    finally:
+        W._close(state)
+
+
+def _ids(name: str, size: str, backends=(("reference", "reference"),)) -> list[str]:
+    return [c.id for c in W.cases(W.WORKLOADS[name], list(backends), W.SIZES[size])]
+
+
+def test_case_ids():
+    # the ids saved gate baselines are keyed by
+    assert _ids("cheap", "gate")[:4] == ["reference:gather_sync", "reference:gather_async",
+                                         "reference:gather_async_tuned", "reference:shards_tasks"]
+    assert "reference:gather_async-2shards" in _ids("cpu", "quick")
+    assert "reference:gather_sync-8shards" in _ids("scaling", "full")
+    assert [i for i in _ids("cpu", "full") if i.startswith("serial")] == ["serial:loop-1shards"]
+    # the run-length sweep: one id per run length, each compared at its own length
+    both = (("reference", "reference"), ("ray.util.iter", "ray.util.iter"))
+    assert _ids("run_length", "full", both) == [
+        f"{label}:gather_sync-{n}items" for label in ("reference", "ray.util.iter")
+        for n in (300, 3000, 20000)
+    ] + [f"serial:loop-{n}items" for n in (300, 3000, 20000)]
+    assert _ids("run_length", "quick") == ["reference:gather_sync-300items",
+                                           "reference:gather_sync-3000items",
+                                           "serial:loop-300items", "serial:loop-3000items"]
+
+
+def test_run_length_is_not_gated():
+    from conformance.bench import gate
+
+    assert gate.threshold_for("run_length", "gather_sync", 2) is None
+
+
+def _busy_children() -> list:
+    return [p for p in multiprocessing.active_children() if p.name.startswith("bench-busy")]
+
+
+def test_busy_processes_start_and_stop():
+    from conformance.bench import plugin
+
+    procs = plugin.start_busy(2)
+    try:
+        assert len(procs) == 2 and all(p.is_alive() for p in procs)
+    finally:
+        plugin.stop_busy(procs)
+    assert not any(p.is_alive() for p in procs) and not _busy_children()
+
+
+def test_busy_option_runs_and_records(pytester, tmp_path):
+    pytester.makepyfile(test_busy="""
+        import multiprocessing
+
+        def test_spinning(benchmark):
+            busy = [p for p in multiprocessing.active_children() if p.name.startswith("bench-busy")]
+            assert len(busy) == 1 and busy[0].is_alive()
+            benchmark.pedantic(lambda: None, rounds=1)
+    """)
+    out = tmp_path / "run.json"
+    result = pytester.runpytest_inprocess("-p", "conformance.bench.plugin", "--bench-busy=1",
+                                          f"--benchmark-json={out}", "-p", "no:randomly",
+                                          "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert json.loads(out.read_text())["benchmarks"][0]["extra_info"]["busy"] == 1
+    assert not _busy_children()
 
 
 def test_report_renders(tmp_path):
     def bench(workload, label, variant, kind, median, **extra):
         info = {"workload": workload, "contender": f"{label}:{variant}", "kind": kind,
                 "label": label, "variant": variant, "shards": 2, "unit": W.WORKLOADS[workload].unit,
-                "scale": 1, "count": 100, "size": "tiny", **extra}
+                "scale": 1, "count": 100, "size": "tiny", "busy": 0, **extra}
         return {"extra_info": info, "stats": {"median": median, "rounds": 1}}
 
     data = {"benchmarks": [
@@ -62,11 +171,26 @@ def test_report_renders(tmp_path):
         bench("first_item", "ray.util.iter", "gather_sync", "backend", 1.0),
         bench("readahead", "reference", "gather_sync", "backend", 1.0, max_ahead=2, bound=2,
               item_bytes=1024),
+        bench("run_length", "reference", "gather_sync", "backend", 0.01, items=300),
+        bench("run_length", "ray.util.iter", "gather_sync", "backend", 0.04, items=300),
+        bench("run_length", "reference", "gather_sync", "backend", 0.02, items=3000),
+        bench("run_length", "ray.util.iter", "gather_sync", "backend", 0.02, items=3000),
+        bench("run_length", "serial", "loop", "peer", 0.0001, items=300),
     ]}
     text = report.markdown(data, [{"test": "x::test_cheap[ray_data:rows]", "reason": "not here"}])
     assert "| reference:gather_sync | 10,000 | 5.00 |" in text
     assert "| reference:gather_sync | 0.01 | 100 |" in text  # 100x faster to first item
     assert "not here" in text
+    # the sweep: compared with ray.util.iter and serial at the same run length
+    assert "## Cheap items through gather_sync by run length, 2 shards" in text
+    assert "| contender | items | items/s | × ray.util.iter | × serial |" in text
+    assert "| reference:gather_sync | 300 | 10,000 | 4.00 | 0.01 |" in text
+    assert "| reference:gather_sync | 3,000 | 5,000 | 1.00 | — |" in text
+    assert "busy process" not in text
+    data["benchmarks"][0]["extra_info"]["busy"] = 1
+    assert "Made with 1 busy process competing for the cores" in report.markdown(data, [])
+    data["benchmarks"][0]["extra_info"]["busy"] = 2
+    assert "Made with 2 busy processes competing" in report.markdown(data, [])
     report.chart(data, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").stat().st_size > 0
 

@@ -1,5 +1,7 @@
-"""The benchmarks: one test per workload, parametrised by contender (each
-``--backend`` in each gather variant, then the peers) and shard count.
+"""The benchmarks: one test per workload, parametrised by
+:class:`~conformance.bench.workloads.Case`: contender (each ``--backend`` in
+each gather variant, then the peers), shard count and, in a run-length sweep,
+run length.
 
 Not named ``test_*.py`` so that the conformance suite never collects it:
 ``python -m conformance.bench`` runs it with ``-o python_files=cases.py`` and
@@ -27,13 +29,12 @@ pytestmark = pytest.mark.usefixtures("ray_session")
 
 
 def _bench(benchmark, name: str, case, sizes):
-    contender, shards = case
+    contender, shards = case.contender, case.shards
     workload = W.WORKLOADS[name]
-    if contender.kind == "peer":
-        missing = W.peer_missing(contender.label)
-        if missing:
-            pytest.skip(missing)
-    job = workload.make(contender, sizes, shards)
+    missing = contender.missing()
+    if missing:
+        pytest.skip(missing)
+    job = workload.job(case, sizes)
     counts: list[int] = []
     extremes: list[int] = []
     times: list[float] = []
@@ -54,7 +55,8 @@ def _bench(benchmark, name: str, case, sizes):
             extremes.append(job.info["result"]["max_ahead"])
 
     multi = len(workload.shard_counts(sizes)) > 1
-    benchmark.group = name + (f" ({shards} shards)" if multi else "")
+    benchmark.group = name + (f" ({shards} shards)" if multi else "") + (
+        f" ({case.items} items)" if case.items else "")
     first = name == "first_item"
     warmup = 1 if first else getattr(sizes, "warmup_rounds", 0)
     benchmark.pedantic(
@@ -78,6 +80,8 @@ def _bench(benchmark, name: str, case, sizes):
         count=counts[-1],
         size=sizes.name,
     )
+    if case.items:
+        info["items"] = case.items
     if extremes:
         info["max_ahead"] = max(extremes)
     yard.append({y: Y.measure(y, shards) for y in names})
@@ -124,3 +128,7 @@ def test_readahead(benchmark, case, sizes):
 
 def test_scaling(benchmark, case, sizes):
     _bench(benchmark, "scaling", case, sizes)
+
+
+def test_run_length(benchmark, case, sizes):
+    _bench(benchmark, "run_length", case, sizes)

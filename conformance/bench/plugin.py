@@ -13,6 +13,16 @@ default ``quick``) picks the sizes of :data:`conformance.bench.workloads.SIZES`.
 judge (no threshold in :data:`conformance.bench.gate.RULES`).
 ``--bench-results=DIR`` writes ``DIR/skipped.json`` (what was skipped and why,
 for the report).
+
+``--bench-busy=N`` (default 0) runs the benchmarks on a busy machine: for the
+whole session, N processes (``multiprocessing``, spawn context, at the
+session's own priority) spin through pure-Python arithmetic, competing with
+the contenders for the cores; they are terminated when the session ends. Each
+benchmark records N in ``extra_info["busy"]`` and the report says so.
+
+Test ids are :attr:`conformance.bench.workloads.Case.id`: ``label:variant``,
+then ``-{shards}shards`` for a workload with several shard counts and
+``-{items}items`` for a run-length sweep (saved gate baselines are keyed by them).
 """
 
 from __future__ import annotations
@@ -50,6 +60,9 @@ def pytest_addoption(parser):
                          "(default) or all of them")
     group.addoption("--bench-gated-only", action="store_true",
                     help="only the benchmarks the regression gate judges")
+    group.addoption("--bench-busy", type=int, default=0, metavar="N",
+                    help="run N spinning pure-Python processes for the whole session (a busy "
+                         "machine); default 0")
 
 
 def pytest_configure(config):
@@ -64,7 +77,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         case = getattr(item, "callspec", None) and item.callspec.params.get("case")
         workload = item.originalname.removeprefix("test_") if case else ""
-        judged = case and gate.threshold_for(workload, case[0].variant, case[1]) is not None
+        judged = case and gate.threshold_for(workload, case.contender.variant, case.shards) is not None
         (keep if judged else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
@@ -87,14 +100,9 @@ def pytest_generate_tests(metafunc):
     workload = WORKLOADS[metafunc.function.__name__.removeprefix("test_")]
     sizes = _sizes(metafunc.config)
     peers_off = metafunc.config.getoption("--no-peers")
-    params, ids = [], []
-    multi = len(workload.shard_counts(sizes)) > 1
-    for contender, shards in cases(workload, _backends(metafunc.config), sizes):
-        if peers_off and contender.kind == "peer":
-            continue
-        params.append((contender, shards))
-        ids.append(f"{contender.id}" + (f"-{shards}shards" if multi else ""))
-    metafunc.parametrize("case", params, ids=ids)
+    params = [c for c in cases(workload, _backends(metafunc.config), sizes)
+              if not (peers_off and c.contender.kind == "peer")]
+    metafunc.parametrize("case", params, ids=[c.id for c in params])
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +125,47 @@ def ray_session():
     yardstick.close()
     if started:
         ray.shutdown()
+
+
+def spin_forever() -> None:
+    """A busy process's life: pure-Python arithmetic until it is terminated."""
+    x = 0
+    while True:
+        x = (x * 1_103_515_245 + 12_345) % 2_147_483_648
+
+
+def start_busy(n: int) -> list:
+    """Start ``n`` processes running :func:`spin_forever` (spawn context)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    procs = [context.Process(target=spin_forever, name=f"bench-busy-{i}", daemon=True)
+             for i in range(n)]
+    for proc in procs:
+        proc.start()
+    return procs
+
+
+def stop_busy(procs: list) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(timeout=10)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def busy_processes(request):
+    """``--bench-busy=N`` spinning processes for the whole session; yields N."""
+    n = request.config.getoption("--bench-busy")
+    procs = start_busy(n)
+    yield n
+    stop_busy(procs)
+
+
+@pytest.fixture(autouse=True)
+def _record_busy(request, busy_processes):
+    if "benchmark" in request.fixturenames:
+        request.getfixturevalue("benchmark").extra_info["busy"] = busy_processes
 
 
 _SKIPPED: list[dict] = []

@@ -7,7 +7,9 @@ serial Python, all from the same run) and ``chart.png``.
 Ratios are oriented so that > 1 means better than the other contender
 (higher throughput, shorter time to the first item, fewer items held ahead).
 A backend is compared with ``ray.util.iter`` in the same gather variant; a peer
-with ``ray.util.iter``'s main variant for the workload.
+with ``ray.util.iter``'s main variant for the workload; both at the same shard
+count and, in a run-length sweep, the same run length (serial Python too). A
+run made with ``--bench-busy=N`` says so in the header.
 """
 
 from __future__ import annotations
@@ -53,8 +55,13 @@ def _ratio(mine: float | None, other: float | None, higher_is_better: bool) -> f
     return other / mine if mine > 0 else None
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "es" if word.endswith("s") else "s")
+
+
 def rows(benchmarks: list[dict]) -> dict[str, list[dict]]:
-    """Per workload, one row per benchmark with its figure and ratios."""
+    """Per workload, one row per benchmark with its figure and ratios (to
+    ``ray.util.iter`` and serial at the same run length, if any)."""
     by_workload: dict[str, list[dict]] = {}
     for bench in benchmarks:
         info = bench["extra_info"]
@@ -64,11 +71,12 @@ def rows(benchmarks: list[dict]) -> dict[str, list[dict]]:
         )
     for name, entries in by_workload.items():
         workload = WORKLOADS[name]
-        index = {(e["label"], e["variant"], e["shards"]): e for e in entries}
-        serial = next((e for e in entries if e["label"] == "serial"), None)
+        index = {(e["label"], e["variant"], e["shards"], e.get("items")): e for e in entries}
+        serials = {e.get("items"): e for e in entries if e["label"] == "serial"}
         for e in entries:
             variant = e["variant"] if e["kind"] == "backend" else workload.primary
-            upstream = index.get((UPSTREAM, variant, e["shards"]))
+            upstream = index.get((UPSTREAM, variant, e["shards"], e.get("items")))
+            serial = serials.get(e.get("items"))
             if name == "readahead":
                 e["vs_upstream"] = e["vs_serial"] = None
             else:
@@ -84,6 +92,7 @@ def markdown(data: dict, skipped: list[dict]) -> str:
     commit = data.get("commit_info", {})
     by_workload = rows(data["benchmarks"])
     size = next(iter(by_workload.values()), [{}])[0].get("size", "")
+    busy = max((b["extra_info"].get("busy", 0) for b in data["benchmarks"]), default=0)
     out = [
         "# Benchmark results",
         "",
@@ -91,7 +100,9 @@ def markdown(data: dict, skipped: list[dict]) -> str:
         f"({machine.get('cpu', {}).get('count', '?')} CPUs, Python "
         f"{machine.get('python_version', platform.python_version())}), commit "
         f"`{str(commit.get('id', '?'))[:10]}`{' (dirty)' if commit.get('dirty') else ''}."
-        + (f" Sizes: `{size}`." if size else ""),
+        + (f" Sizes: `{size}`." if size else "")
+        + (f" Made with {_plural(busy, 'busy process')} competing for the cores "
+           f"(`--bench-busy={busy}`)." if busy else ""),
         "",
         "All figures come from this one run, side by side; ratios are > 1 when the row is "
         f"better than `{UPSTREAM}` (same gather variant; peers against its main variant) "
@@ -117,12 +128,15 @@ def markdown(data: dict, skipped: list[dict]) -> str:
                            f"{'—' if bound is None else bound} | {held:.2f} | {within} |")
         else:
             multi = len({e["shards"] for e in entries}) > 1
-            head = "| contender | " + ("shards | " if multi else "") + \
-                f"{workload.unit} | × {UPSTREAM} | × serial |"
-            out += [head, "|---|" + ("---:|" if multi else "") + "---:|---:|---:|"]
-            for e in sorted(entries, key=lambda e: (e["shards"], e["kind"] != "backend")):
+            swept = any(e.get("items") for e in entries)
+            head = "| contender | " + ("shards | " if multi else "") + ("items | " if swept else "") \
+                + f"{workload.unit} | × {UPSTREAM} | × serial |"
+            out += [head, "|---|" + "---:|" * (multi + swept) + "---:|---:|---:|"]
+            for e in sorted(entries, key=lambda e: (e["shards"], e.get("items") or 0,
+                                                    e["kind"] != "backend")):
                 out.append(
                     f"| {e['contender']} | " + (f"{e['shards']} | " if multi else "")
+                    + (f"{e.get('items') or 0:,} | " if swept else "")
                     + f"{_fmt(e['figure'])} | {_fmt(e['vs_upstream'])} | {_fmt(e['vs_serial'])} |"
                 )
         out.append("")
@@ -148,8 +162,9 @@ def chart(data: dict, path: pathlib.Path) -> None:
         len(by_workload[n]) for n in names)), squeeze=False)
     for ax, name in zip(axes[:, 0], names, strict=True):
         entries = [e for e in by_workload[name] if e["vs_upstream"]]
-        labels = [e["contender"] + (f" ×{e['shards']}" if name in ("cpu", "scaling") else "")
-                  for e in entries]
+        multi = len({e["shards"] for e in by_workload[name]}) > 1
+        labels = [e["contender"] + (f" ×{e['shards']}" if multi else "")
+                  + (f" {e['items']:,} items" if e.get("items") else "") for e in entries]
         values = [e["vs_upstream"] for e in entries]
         colors = ["tab:blue" if e["label"] == "reference" else
                   "tab:gray" if e["label"] == UPSTREAM else "tab:orange" for e in entries]

@@ -3,10 +3,18 @@
 A **contender** is one way of running a workload: a backend (any module
 exposing the ``ray.util.iter`` names, SPEC §13) read through one gather
 *variant*, or a **peer** (Ray Data, ``multiprocessing.Pool.imap``, plain serial
-Python). A **workload** turns a contender and a :class:`Sizes` into a
-:class:`Job`: ``prepare()`` (untimed: build the pipeline and, for throughput
-workloads, take the first item so start-up is not counted), ``run(state)``
-(timed; returns how many units it handled) and ``cleanup(state)``.
+Python). Each kind is one small class (:class:`Backend`, :class:`ShardTasks`,
+:class:`RayData`, :class:`MpPool`, :class:`Serial`) filling in the interface
+of :class:`Contender`, chiefly ``stream(fn, n, shards)``: build a stream of
+``fn(i)`` for ``i`` in ``range(n)`` over ``shards`` workers, read once by
+``drain``.
+
+A **workload** is written once against that interface: it turns a contender,
+a :class:`Sizes` and a shard count (and, in a sweep, a run length: a
+:class:`Case`) into a :class:`Job`: ``prepare()`` (untimed: build the stream
+and, for throughput workloads, take its first item so start-up is not
+counted; :class:`Timed`), ``run(state)`` (timed; returns how many units it
+handled) and ``cleanup(state)``.
 
 Figures are ``units / seconds`` (items/s, bytes/s), seconds (time to first
 item) or items held ahead of the consumer (read-ahead); the report turns them
@@ -16,15 +24,16 @@ into ratios between contenders of the same run.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import importlib
 import itertools
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 # -- sizes ----------------------------------------------------------------------
 
@@ -47,6 +56,7 @@ class Sizes:
     scaling_items: int
     cpu_shards: tuple = (1, 2, 4)
     scaling_shards: tuple = (1, 2, 4, 8)
+    run_lengths: tuple = (300, 3_000)  # items per run of the run-length sweep
     name: str = ""
     warmup_rounds: int = 0  # untimed rounds first (time to first item: always 1)
 
@@ -54,54 +64,22 @@ class Sizes:
 _SIZES = {
     # smoke tests: every code path, seconds in total
     "tiny": Sizes(
-        rounds=1,
-        cheap_sync=20,
-        cheap_async=20,
-        cheap_fast=200,
-        cheap_tasks=20,
-        cpu_items=4,
-        cpu_ms=0.2,
-        payload_items=3,
-        payload_bytes=64 * 1024,
-        first_rounds=1,
-        readahead_items=6,
-        readahead_sleep_s=0.001,
-        readahead_item_bytes=1024,
-        scaling_items=20,
-        cpu_shards=(1, 2),
-        scaling_shards=(1, 2),
+        rounds=1, cheap_sync=20, cheap_async=20, cheap_fast=200, cheap_tasks=20, cpu_items=4,
+        cpu_ms=0.2, payload_items=3, payload_bytes=64 * 1024, first_rounds=1, readahead_items=6,
+        readahead_sleep_s=0.001, readahead_item_bytes=1024, scaling_items=20, cpu_shards=(1, 2),
+        scaling_shards=(1, 2), run_lengths=(10, 40),
     ),
     "quick": Sizes(
-        rounds=1,
-        cheap_sync=6_000,
-        cheap_async=3_000,
-        cheap_fast=400_000,
-        cheap_tasks=3_000,
-        cpu_items=300,
-        cpu_ms=3.0,
-        payload_items=60,
-        payload_bytes=1 << 20,
-        first_rounds=3,
-        readahead_items=40,
-        readahead_sleep_s=0.02,
-        readahead_item_bytes=64 * 1024,
+        rounds=1, cheap_sync=6_000, cheap_async=3_000, cheap_fast=400_000, cheap_tasks=3_000,
+        cpu_items=300, cpu_ms=3.0, payload_items=60, payload_bytes=1 << 20, first_rounds=3,
+        readahead_items=40, readahead_sleep_s=0.02, readahead_item_bytes=64 * 1024,
         scaling_items=2_000,
     ),
     "full": Sizes(
-        rounds=3,
-        cheap_sync=20_000,
-        cheap_async=10_000,
-        cheap_fast=2_000_000,
-        cheap_tasks=10_000,
-        cpu_items=400,
-        cpu_ms=3.0,
-        payload_items=200,
-        payload_bytes=1 << 20,
-        first_rounds=7,
-        readahead_items=120,
-        readahead_sleep_s=0.02,
-        readahead_item_bytes=64 * 1024,
-        scaling_items=6_000,
+        rounds=3, cheap_sync=20_000, cheap_async=10_000, cheap_fast=2_000_000, cheap_tasks=10_000,
+        cpu_items=400, cpu_ms=3.0, payload_items=200, payload_bytes=1 << 20, first_rounds=7,
+        readahead_items=120, readahead_sleep_s=0.02, readahead_item_bytes=64 * 1024,
+        scaling_items=6_000, run_lengths=(300, 3_000, 20_000),
     ),
 }
 SIZES = {name: dataclasses.replace(s, name=name) for name, s in _SIZES.items()}
@@ -116,7 +94,7 @@ SIZES["gate"] = dataclasses.replace(
 )
 
 #: Tuned ``gather_async`` settings per backend label (measured on this kind of
-#: machine, see README.md); other backends get the first entry's settings.
+#: machine, see README.md); other backends get :data:`_DEFAULT_TUNED`.
 TUNED_ASYNC = {
     "ray.util.iter": {"batch_ms": 50, "num_async": 1},
     "reference": {"batch_ms": 50, "num_async": 1},
@@ -128,14 +106,6 @@ _DEFAULT_TUNED = {"batch_ms": 50, "num_async": 1}
 
 def inc(x):
     return x + 1
-
-
-def inc_row(row):
-    return {"item": row["item"] + 1}
-
-
-def inc_batch(batch):
-    return {"item": batch["item"] + 1}
 
 
 _LOOPS_PER_MS: dict[str, int] = {}
@@ -167,19 +137,10 @@ def burn(x, loops: int):
     return x
 
 
-def burn_row(row, loops: int):
-    _spin(loops)
-    return row
-
-
 def make_array(i, nbytes: int):
     import numpy as np
 
     return np.full(nbytes // 8, i, dtype=np.float64)
-
-
-def array_row(row, nbytes: int):
-    return {"a": make_array(row["item"], nbytes)}
 
 
 def record(i, path: str, nbytes: int):
@@ -193,10 +154,6 @@ def record(i, path: str, nbytes: int):
     return make_array(i, nbytes)
 
 
-def record_row(row, path: str, nbytes: int):
-    return {"a": record(row["item"], path, nbytes)}
-
-
 def consume_shard(local_iterator) -> int:
     """Inside a Ray task: read one shard's LocalIterator to its end."""
     count = 0
@@ -205,19 +162,17 @@ def consume_shard(local_iterator) -> int:
     return count
 
 
-# -- contenders -----------------------------------------------------------------
+def on_row(row, fn):
+    """Ray Data's per-row form of ``fn``."""
+    return {"item": fn(row["item"])}
 
 
-@dataclass(frozen=True)
-class Contender:
-    kind: str  # "backend" or "peer"
-    label: str  # backend label, or peer name
-    variant: str  # gather variant, or peer flavour
-    spec: str = ""  # backend module path (``module`` or ``module:attribute``)
+def on_batch(batch, fn):
+    """Ray Data's per-batch form of a vectorised ``fn`` (NumPy batches)."""
+    return {"item": fn(batch["item"])}
 
-    @property
-    def id(self) -> str:
-        return f"{self.label}:{self.variant}"
+
+# -- backends, Ray Data and process pools ------------------------------------------
 
 
 def load_backend(spec: str):
@@ -234,32 +189,6 @@ def backend_label(spec: str) -> str:
         return getattr(load_backend(spec), "bench_label", spec)
     except ImportError:
         return spec
-
-
-def peer_missing(name: str) -> str | None:
-    """Why a peer cannot run here, or None."""
-    if name == "ray_data":
-        try:
-            import ray.data  # noqa: F401
-        except Exception as exc:  # ImportError, or pandas/pyarrow missing
-            return f"Ray Data not installed ({type(exc).__name__}: {exc}); pip install 'ray[data]'"
-    return None
-
-
-def _tuned(label: str) -> dict:
-    return TUNED_ASYNC.get(label, _DEFAULT_TUNED)
-
-
-def gather(contender: Contender, plan):
-    """The LocalIterator of ``plan`` for a backend contender's variant."""
-    v = contender.variant
-    if v == "gather_sync":
-        return plan.gather_sync()
-    if v == "gather_async":
-        return plan.gather_async()
-    if v == "gather_async_tuned":
-        return plan.gather_async(**_tuned(contender.label))
-    raise ValueError(f"unknown variant {v!r}")
 
 
 def _ray_data():
@@ -293,6 +222,202 @@ def close_mp_pools() -> None:
     _MP_POOLS.clear()
 
 
+@functools.cache
+def _consume_shard_remote():
+    import ray
+
+    return ray.remote(consume_shard)
+
+
+# -- contenders -----------------------------------------------------------------
+
+
+class Timed(enum.IntEnum):
+    """Where a throughput run's timed part starts; of the workload's and the
+    contender's (:attr:`Contender.timed`), the one timing more applies."""
+
+    AFTER_FIRST = 0  # prepare builds the stream and takes its first element
+    FROM_FIRST_NEXT = 1  # prepare builds the stream; run reads all of it
+    WHOLE = 2  # prepare only warms the contender up; run builds and reads the stream
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One way of running a workload, ``label:variant`` in results and test ids.
+
+    Subclasses fill in :meth:`stream` and, where the defaults do not fit, the
+    other hooks. ``hints`` are how a workload would like a peer to lay its
+    stream out; a contender ignores those it has no use for:
+
+    * ``blocks``: Ray Data's block count (default: 4 per shard);
+    * ``pinned``: Ray Data maps on exactly ``shards`` workers (``concurrency``);
+    * ``generated``: Ray Data makes the numbers in its tasks (``ray.data.range``)
+      instead of taking a list from the driver (``from_items``);
+    * ``chunked``: ``fn`` is trivial, so the pool sends ``n / (16 * shards)``
+      items per message instead of one.
+    """
+
+    label: str  # backend label, or peer name
+    variant: str  # gather variant, or peer flavour
+    spec: str = ""  # backend module path (``module`` or ``module:attribute``)
+
+    kind: ClassVar[str] = "peer"
+
+    @property
+    def id(self) -> str:
+        return f"{self.label}:{self.variant}"
+
+    @property
+    def timed(self) -> Timed:
+        """The least a throughput run must time for this contender."""
+        return Timed.AFTER_FIRST
+
+    def missing(self) -> str | None:
+        """Why this contender cannot run here, or None."""
+        return None
+
+    def stream(self, fn: Callable, n: int, shards: int, **hints) -> Iterable:
+        """A stream of ``fn(i)`` for ``i`` in ``range(n)`` over ``shards`` workers,
+        to be read once by :meth:`drain`."""
+        raise NotImplementedError
+
+    def drain(self, stream: Iterable, per_item: Callable | None = None) -> int:
+        """Read ``stream`` to its end, calling ``per_item`` on each element if
+        given: the number of units read."""
+        count = 0
+        if per_item is None:
+            for _ in stream:
+                count += 1
+        else:
+            for item in stream:
+                per_item(item)
+                count += 1
+        return count
+
+    def first(self, fn: Callable, n: int, shards: int, state: dict, **hints) -> None:
+        """Build the stream, start it and take its first element (all of it
+        timed); what needs closing goes into ``state`` (``it``, ``pool``)."""
+        state["it"] = iter(self.stream(fn, n, shards, **hints))
+        next(state["it"])
+
+    def warm(self, shards: int) -> None:
+        """Untimed, before a run timed :attr:`Timed.WHOLE`."""
+
+
+class Backend(Contender):
+    """A backend's ``from_range(n, shards).for_each(fn)`` read through one gather
+    variant: ``gather_sync``, ``gather_async`` (defaults) or
+    ``gather_async_tuned`` (:data:`TUNED_ASYNC`)."""
+
+    kind = "backend"
+
+    def stream(self, fn, n, shards, **hints):
+        plan = load_backend(self.spec).from_range(n, shards).for_each(fn)
+        if self.variant == "gather_sync":
+            return plan.gather_sync()
+        if self.variant == "gather_async":
+            return plan.gather_async()
+        if self.variant == "gather_async_tuned":
+            return plan.gather_async(**TUNED_ASYNC.get(self.label, _DEFAULT_TUNED))
+        raise ValueError(f"unknown variant {self.variant!r}")
+
+
+class ShardTasks(Backend):
+    """The ``shards_tasks`` variant: the stream is the backend's ``shards()``,
+    drained by reading each shard to its end in a Ray task
+    (:func:`consume_shard`), timed from submitting the tasks."""
+
+    @property
+    def timed(self) -> Timed:
+        return Timed.FROM_FIRST_NEXT
+
+    def stream(self, fn, n, shards, **hints):
+        return load_backend(self.spec).from_range(n, shards).for_each(fn).shards()
+
+    def drain(self, stream, per_item=None):
+        import ray
+
+        remote = _consume_shard_remote()
+        return sum(ray.get([remote.remote(local) for local in stream]))
+
+
+class RayData(Contender):
+    """The Ray Data peer. ``rows``: ``from_items(range(n)).map(fn).iter_rows()``
+    (``ray.data.range`` when ``generated``). ``batches``:
+    ``range(n).map_batches(fn).iter_batches()``, ``fn`` applied to each NumPy
+    batch whole (so it must be vectorised), the rows counted."""
+
+    def missing(self):
+        try:
+            import ray.data  # noqa: F401
+        except Exception as exc:  # ImportError, or pandas/pyarrow missing
+            return f"Ray Data not installed ({type(exc).__name__}: {exc}); pip install 'ray[data]'"
+        return None
+
+    def stream(self, fn, n, shards, *, blocks=None, pinned=False, generated=False, **hints):
+        rd = _ray_data()
+        blocks = blocks or shards * 4
+        if generated or self.variant == "batches":
+            ds = rd.range(n, override_num_blocks=blocks).rename_columns({"id": "item"})
+        else:
+            ds = rd.from_items(list(range(n)), override_num_blocks=blocks)
+        if self.variant == "batches":
+            return ds.map_batches(functools.partial(on_batch, fn=fn), batch_format="numpy").iter_batches(
+                batch_size=max(1, min(4096, n // 16)), batch_format="numpy"
+            )
+        return ds.map(functools.partial(on_row, fn=fn), concurrency=shards if pinned else None).iter_rows()
+
+    def drain(self, stream, per_item=None):
+        if self.variant != "batches":
+            return super().drain(stream, per_item)
+        count = 0
+        for batch in stream:
+            count += len(batch["item"])
+        return count
+
+
+class MpPool(Contender):
+    """The multiprocessing peer: the session's spawn pool of ``shards``
+    processes (:func:`mp_pool`). ``imap``: ``imap(fn, range(n))``, one item per
+    message (``chunked``: ``n / (16 * shards)``). ``split``: each process gets
+    one contiguous share (``chunksize = n / shards``, no communication until it
+    ends), the machine's parallel ceiling; it delivers nothing until a share is
+    done, so its runs are timed whole after a warm-up."""
+
+    @property
+    def timed(self) -> Timed:
+        return Timed.WHOLE if self.variant == "split" else Timed.AFTER_FIRST
+
+    def stream(self, fn, n, shards, *, chunked=False, **hints):
+        if self.variant == "split":
+            chunksize = -(-n // shards)
+        else:
+            chunksize = max(1, n // (shards * 16)) if chunked else 1
+        return mp_pool(shards).imap(fn, range(n), chunksize=chunksize)
+
+    def warm(self, shards):
+        mp_pool(shards).map(functools.partial(burn, loops=1), range(shards))
+
+    def first(self, fn, n, shards, state, **hints):
+        """With a new pool, created inside the timed part."""
+        import multiprocessing
+
+        state["pool"] = multiprocessing.get_context("spawn").Pool(shards)
+        state["it"] = state["pool"].imap(fn, range(n))
+        next(state["it"])
+
+
+class Serial(Contender):
+    """``map(fn, range(n))`` in the consumer: no workers, so it runs at a
+    workload's first shard count only."""
+
+    def stream(self, fn, n, shards, **hints):
+        return map(fn, range(n))
+
+
+#: peer name -> its class (flavours are variants of one class)
+PEERS: dict[str, type[Contender]] = {"ray_data": RayData, "mp_pool": MpPool, "serial": Serial}
+
 # -- jobs -------------------------------------------------------------------------
 
 
@@ -311,244 +436,84 @@ def _close(state) -> None:
     close = getattr(it, "close", None)
     if close is not None:
         close()
+    pool = state.get("pool") if isinstance(state, dict) else None
+    if pool is not None:
+        pool.terminate()
 
 
-def _stream_job(make_iter: Callable[[], Any], n: int, unit: str = "items", per_item=None,
-                bytes_per_item: int = 0) -> Job:
-    """Throughput: ``prepare`` builds the iterator and takes its first item;
-    ``run`` reads the remaining ``n - 1``."""
+def throughput(c: Contender, fn: Callable, n: int, shards: int, *, timed: Timed = Timed.AFTER_FIRST,
+               per_item: Callable | None = None, unit: str = "items", scale: int = 1, **hints) -> Job:
+    """Units per second of reading ``c``'s stream of ``fn(i)``, ``i < n``, timed
+    from ``timed`` or, if the contender needs more, from its :attr:`Contender.timed`.
+    ``run`` returns the units it read (``n - 1`` items after an untimed first)."""
+    timed = max(timed, c.timed)
+    make = functools.partial(c.stream, fn, n, shards, **hints)
 
-    def prepare():
-        it = iter(make_iter())
-        next(it)
-        return {"it": it}
+    if timed is Timed.WHOLE:
+        def prepare():
+            c.warm(shards)
+            return {}
 
-    def run(state):
-        count = 0
-        it = state["it"]
-        if per_item is None:
-            for _ in it:
-                count += 1
-        else:
-            for item in it:
-                per_item(item)
-                count += 1
-        return count
-
-    return Job(prepare, run, _close, unit=unit, scale=bytes_per_item or 1)
-
-
-def _whole_job(make_iter: Callable[[], Any], warm: Callable[[], Any]) -> Job:
-    """Throughput timed from the start of the run, for a contender that
-    delivers nothing until a large share of the work is done (taking its
-    first item would take most of the run out of the timing). ``prepare``
-    only warms the contender up."""
-
-    def prepare():
-        warm()
-        return {}
-
-    def run(state):
-        return sum(1 for _ in make_iter())
-
-    return Job(prepare, run, _close)
-
-
-def _pool_iter(processes, fn, n, chunksize):
-    def make():
-        return mp_pool(processes).imap(fn, range(n), chunksize=chunksize)
-
-    return make
-
-
-# 1. cheap items --------------------------------------------------------------------
-CHEAP_VARIANTS = ("gather_sync", "gather_async", "gather_async_tuned", "shards_tasks")
-CHEAP_PEERS = {"ray_data": ("rows", "batches"), "mp_pool": ("imap",), "serial": ("loop",)}
-
-
-def cheap_items(contender: Contender, sizes: Sizes, shards: int = 2) -> Job:
-    c = contender
-    if c.kind == "backend":
-        it = load_backend(c.spec)
-        if c.variant == "shards_tasks":
-            return _shards_in_tasks(it, sizes.cheap_tasks, shards)
-        n = {
-            "gather_sync": sizes.cheap_sync,
-            "gather_async": sizes.cheap_async,
-            "gather_async_tuned": sizes.cheap_fast,
-        }[c.variant]
-        return _stream_job(lambda: gather(c, it.from_range(n, shards).for_each(inc)), n)
-    n = sizes.cheap_fast
-    if c.label == "ray_data":
-        rd = _ray_data()
-        if c.variant == "batches":
-            def make():
-                ds = rd.range(n, override_num_blocks=shards * 4).rename_columns({"id": "item"})
-                return ds.map_batches(inc_batch, batch_format="numpy").iter_batches(
-                    batch_size=max(1, min(4096, n // 16)), batch_format="numpy"
-                )
-
-            def prepare():
-                it = iter(make())
+        def run(state):
+            return c.drain(make(), per_item)
+    else:
+        def prepare():
+            it = iter(make())
+            if timed is Timed.AFTER_FIRST:
                 next(it)
-                return {"it": it}
+            return {"it": it}
 
-            def run(state):
-                count = 0
-                for batch in state["it"]:
-                    count += len(batch["item"])
-                return count
+        def run(state):
+            return c.drain(state["it"], per_item)
 
-            return Job(prepare, run, _close)
-        return _stream_job(
-            lambda: rd.from_items(list(range(n)), override_num_blocks=shards * 4)
-            .map(inc_row)
-            .iter_rows(),
-            n,
-        )
-    if c.label == "mp_pool":
-        return _stream_job(_pool_iter(shards, inc, n, chunksize=max(1, n // (shards * 16))), n)
-    return _stream_job(lambda: map(inc, range(n)), n)
+    return Job(prepare, run, _close, unit=unit, scale=scale)
 
 
-def _shards_in_tasks(it, n: int, shards: int) -> Job:
-    import ray
-
-    remote = ray.remote(consume_shard)
-
-    def prepare():
-        return {"locals": it.from_range(n, shards).for_each(inc).shards()}
-
-    def run(state):
-        return sum(ray.get([remote.remote(local) for local in state["locals"]]))
-
-    return Job(prepare, run)
+# -- the workloads ----------------------------------------------------------------
 
 
-# 2. CPU-bound for_each ----------------------------------------------------------
-CPU_VARIANTS = ("gather_sync", "gather_async")
-#: ``mp_pool:split`` gives each process one contiguous share of the items (no
-#: communication until the end): the machine's parallel ceiling for this run.
-CPU_PEERS = {"ray_data": ("rows",), "mp_pool": ("imap", "split"), "serial": ("loop",)}
+def cheap_items(c: Contender, sizes: Sizes, shards: int = 2) -> Job:
+    """Cheap items (``inc``). Each backend variant runs its own count (each run
+    about a second); the batched variant and the peers run ``cheap_fast``."""
+    counts = {"gather_sync": sizes.cheap_sync, "gather_async": sizes.cheap_async,
+              "shards_tasks": sizes.cheap_tasks}
+    n = counts.get(c.variant, sizes.cheap_fast) if c.kind == "backend" else sizes.cheap_fast
+    return throughput(c, inc, n, shards, chunked=True)
 
 
-def cpu_bound(contender: Contender, sizes: Sizes, shards: int) -> Job:
-    c = contender
-    n = sizes.cpu_items
+def cpu_bound(c: Contender, sizes: Sizes, shards: int) -> Job:
+    """``cpu_ms`` of pure-Python work per item (:func:`burn`), the same items
+    for every shard count."""
     loops = int(loops_per_ms() * sizes.cpu_ms)
     fn = functools.partial(burn, loops=loops)
-    if c.kind == "backend":
-        it = load_backend(c.spec)
-        job = _stream_job(lambda: gather(c, it.from_range(n, shards).for_each(fn)), n)
-    elif c.label == "ray_data":
-        rd = _ray_data()
-        row_fn = functools.partial(burn_row, loops=loops)
-        job = _stream_job(
-            lambda: rd.from_items(list(range(n)), override_num_blocks=max(shards, 8))
-            .map(row_fn, concurrency=shards)
-            .iter_rows(),
-            n,
-        )
-    elif c.label == "mp_pool" and c.variant == "split":
-        warm_fn = functools.partial(burn, loops=1)
-        job = _whole_job(
-            _pool_iter(shards, fn, n, chunksize=-(-n // shards)),
-            lambda: mp_pool(shards).map(warm_fn, range(shards)),
-        )
-    elif c.label == "mp_pool":
-        job = _stream_job(_pool_iter(shards, fn, n, chunksize=1), n)
-    else:
-        job = _stream_job(lambda: map(fn, range(n)), n)
+    job = throughput(c, fn, sizes.cpu_items, shards, blocks=max(shards, 8), pinned=True)
     job.info.update(cpu_ms=sizes.cpu_ms, loops=loops)
     return job
 
 
-# 3. large payloads -----------------------------------------------------------------
-PAYLOAD_VARIANTS = ("gather_sync", "gather_async")
-PAYLOAD_PEERS = {"ray_data": ("rows",), "mp_pool": ("imap",), "serial": ("loop",)}
-
-
 def _touch(item):
-    a = item["a"] if isinstance(item, dict) else item
+    a = item["item"] if isinstance(item, dict) else item
     if a.nbytes < 8 or a[-1] != a[0]:
         raise AssertionError("payload damaged")
 
 
-def payload(contender: Contender, sizes: Sizes, shards: int = 2) -> Job:
-    c = contender
-    n = sizes.payload_items
+def payload(c: Contender, sizes: Sizes, shards: int = 2) -> Job:
+    """NumPy arrays of ``payload_bytes``, each touched by the consumer (bytes/s)."""
     size = sizes.payload_bytes
     fn = functools.partial(make_array, nbytes=size)
-    if c.kind == "backend":
-        it = load_backend(c.spec)
-        make = lambda: gather(c, it.from_range(n, shards).for_each(fn))  # noqa: E731
-    elif c.label == "ray_data":
-        rd = _ray_data()
-        row_fn = functools.partial(array_row, nbytes=size)
-        make = lambda: (  # noqa: E731
-            rd.from_items(list(range(n)), override_num_blocks=shards * 4).map(row_fn).iter_rows()
-        )
-    elif c.label == "mp_pool":
-        make = _pool_iter(shards, fn, n, chunksize=1)
-    else:
-        make = lambda: map(fn, range(n))  # noqa: E731
-    return _stream_job(make, n, unit="bytes", per_item=_touch, bytes_per_item=size)
+    return throughput(c, fn, sizes.payload_items, shards, per_item=_touch, unit="bytes", scale=size)
 
 
-# 4. time to first item ---------------------------------------------------------------
-FIRST_VARIANTS = ("gather_sync", "gather_async")
-FIRST_PEERS = {"ray_data": ("rows",), "mp_pool": ("imap",), "serial": ("loop",)}
+def first_item(c: Contender, sizes: Sizes, shards: int = 2) -> Job:
+    """Pipeline construction + start-up + the first ``next()``
+    (:meth:`Contender.first`); Ray is running. The multiprocessing peer creates
+    its pool inside the timed part."""
 
-
-def first_item(contender: Contender, sizes: Sizes, shards: int = 2) -> Job:
-    """Pipeline construction + start-up + the first ``next()``; Ray is running.
-    The multiprocessing peer creates its pool inside the timed part."""
-    c = contender
-    n = 1000
-
-    def run_backend(state):
-        it = load_backend(c.spec)
-        state["it"] = gather(c, it.from_range(n, shards).for_each(inc))
-        next(state["it"])
+    def run(state):
+        c.first(inc, 1000, shards, state, blocks=shards)
         return 1
 
-    def run_ray_data(state):
-        rd = _ray_data()
-        state["it"] = iter(
-            rd.from_items(list(range(n)), override_num_blocks=shards).map(inc_row).iter_rows()
-        )
-        next(state["it"])
-        return 1
-
-    def run_pool(state):
-        import multiprocessing
-
-        pool = multiprocessing.get_context("spawn").Pool(shards)
-        state["pool"] = pool
-        next(pool.imap(inc, range(n)))
-        return 1
-
-    def run_serial(state):
-        next(map(inc, range(n)))
-        return 1
-
-    def cleanup(state):
-        _close(state)
-        pool = state.get("pool")
-        if pool is not None:
-            pool.terminate()
-
-    run = {"backend": run_backend}.get(c.kind) or {
-        "ray_data": run_ray_data,
-        "mp_pool": run_pool,
-        "serial": run_serial,
-    }[c.label]
-    return Job(dict, run, cleanup, unit="s")
-
-
-# 5. read-ahead of a slow consumer over a fast producer ----------------------------------
-READAHEAD_VARIANTS = ("gather_sync", "gather_async")
-READAHEAD_PEERS = {"ray_data": ("rows",), "mp_pool": ("imap",), "serial": ("loop",)}
+    return Job(dict, run, _close, unit="s")
 
 
 def readahead_bound(contender: Contender, shards: int) -> int | None:
@@ -563,11 +528,11 @@ def readahead_bound(contender: Contender, shards: int) -> int | None:
     return shards * (2 * b - 1)
 
 
-def readahead(contender: Contender, sizes: Sizes, shards: int = 2) -> Job:
+def readahead(c: Contender, sizes: Sizes, shards: int = 2) -> Job:
     """Reads ``readahead_items`` items, sleeping after each; after every sleep
-    samples how many items the producer has made beyond those delivered. The
-    run's result (``info["max_ahead"]``) is the largest such count."""
-    c = contender
+    samples how many items the producer has made beyond those delivered
+    (:func:`record` counts production across processes). The run's result
+    (``info["max_ahead"]``) is the largest such count."""
     n = sizes.readahead_items
     nbytes = sizes.readahead_item_bytes
     result: dict = {}
@@ -576,18 +541,7 @@ def readahead(contender: Contender, sizes: Sizes, shards: int = 2) -> Job:
         fd, path = tempfile.mkstemp(prefix="bench-readahead-")
         os.close(fd)
         fn = functools.partial(record, path=path, nbytes=nbytes)
-        if c.kind == "backend":
-            it = load_backend(c.spec)
-            source = gather(c, it.from_range(n, shards).for_each(fn))
-        elif c.label == "ray_data":
-            rd = _ray_data()
-            row_fn = functools.partial(record_row, path=path, nbytes=nbytes)
-            source = rd.from_items(list(range(n)), override_num_blocks=n).map(row_fn).iter_rows()
-        elif c.label == "mp_pool":
-            source = mp_pool(shards).imap(fn, range(n), chunksize=1)
-        else:
-            source = map(fn, range(n))
-        return {"it": iter(source), "path": path}
+        return {"it": iter(c.stream(fn, n, shards, blocks=n)), "path": path}
 
     def run(state):
         delivered = 0
@@ -611,32 +565,23 @@ def readahead(contender: Contender, sizes: Sizes, shards: int = 2) -> Job:
     return job
 
 
-# 6. scaling with shard count ---------------------------------------------------------------
-SCALING_VARIANTS = ("gather_sync", "gather_async")
-SCALING_PEERS = {"ray_data": ("rows",), "mp_pool": ("imap",), "serial": ("loop",)}
-
-
-def scaling(contender: Contender, sizes: Sizes, shards: int) -> Job:
+def scaling(c: Contender, sizes: Sizes, shards: int) -> Job:
     """Cheap items through ``shards`` shards: how per-item costs change as
-    shards are added (items/s)."""
-    c = contender
-    n = sizes.scaling_items
-    if c.kind == "backend":
-        it = load_backend(c.spec)
-        return _stream_job(lambda: gather(c, it.from_range(n, shards).for_each(inc)), n)
-    big = sizes.cheap_fast
-    if c.label == "ray_data":
-        rd = _ray_data()
-        return _stream_job(
-            lambda: rd.range(big, override_num_blocks=max(shards, 8))
-            .rename_columns({"id": "item"})
-            .map(inc_row, concurrency=shards)
-            .iter_rows(),
-            big,
-        )
-    if c.label == "mp_pool":
-        return _stream_job(_pool_iter(shards, inc, big, chunksize=max(1, big // (shards * 16))), big)
-    return _stream_job(lambda: map(inc, range(big)), big)
+    shards are added (items/s). Peers run ``cheap_fast`` items."""
+    n = sizes.scaling_items if c.kind == "backend" else sizes.cheap_fast
+    return throughput(c, inc, n, shards, blocks=max(shards, 8), pinned=True, generated=True,
+                      chunked=True)
+
+
+def run_length(c: Contender, sizes: Sizes, shards: int, items: int) -> Job:
+    """Cheap items through ``gather_sync``, a run of ``items`` items. As in the
+    other throughput workloads the first item is taken untimed, so start-up
+    (which differs: the reference takes warm workers from its pool, while
+    ``ray.util.iter`` starts new actor processes for every pipeline) is left
+    out; everything a backend decides during the run is counted (the
+    reference compiles a Ray compiled graph, if at all, after at least
+    ``COMPILE_AFTER_ROUNDS`` plain rounds, never within the first item)."""
+    return throughput(c, inc, items, shards)
 
 
 # -- the table of workloads -----------------------------------------------------------
@@ -646,55 +591,88 @@ def scaling(contender: Contender, sizes: Sizes, shards: int) -> Job:
 class Workload:
     name: str
     title: str
+    #: ``make(contender, sizes, shards)``, plus the run length if ``lengths``
     make: Callable[..., Job]
-    variants: tuple
-    peers: dict
+    variants: tuple  # backend variants
+    peers: dict  # peer name -> flavours
     shard_counts: Callable[[Sizes], tuple]
     higher_is_better: bool
     unit: str
     #: ray.util.iter's variant that peers are compared with
     primary: str
+    #: the run lengths a sweep runs, or None: the sizes fix them
+    lengths: Callable[[Sizes], tuple] | None = None
 
+    def job(self, case: Case, sizes: Sizes) -> Job:
+        extra = () if case.items is None else (case.items,)
+        return self.make(case.contender, sizes, case.shards, *extra)
+
+
+_ALL_PEERS = {"ray_data": ("rows",), "mp_pool": ("imap",), "serial": ("loop",)}
+_SYNC_ASYNC = ("gather_sync", "gather_async")
 
 WORKLOADS = {
     w.name: w
     for w in [
         Workload("cheap", "Cheap items (small ints, trivial for_each), 2 shards", cheap_items,
-                 CHEAP_VARIANTS, CHEAP_PEERS, lambda s: (2,), True, "items/s",
-                 "gather_async_tuned"),
+                 ("gather_sync", "gather_async", "gather_async_tuned", "shards_tasks"),
+                 {"ray_data": ("rows", "batches"), "mp_pool": ("imap",), "serial": ("loop",)},
+                 lambda s: (2,), True, "items/s", "gather_async_tuned"),
+        # mp_pool:split: each process one contiguous share, the machine's parallel ceiling
         Workload("cpu", "CPU-bound for_each (pure Python per item): speedup over serial",
-                 cpu_bound, CPU_VARIANTS, CPU_PEERS, lambda s: s.cpu_shards, True, "items/s",
-                 "gather_async"),
-        Workload("payload", "Large payloads (NumPy arrays), 2 shards", payload,
-                 PAYLOAD_VARIANTS, PAYLOAD_PEERS, lambda s: (2,), True, "MB/s", "gather_async"),
+                 cpu_bound, _SYNC_ASYNC,
+                 {"ray_data": ("rows",), "mp_pool": ("imap", "split"), "serial": ("loop",)},
+                 lambda s: s.cpu_shards, True, "items/s", "gather_async"),
+        Workload("payload", "Large payloads (NumPy arrays), 2 shards", payload, _SYNC_ASYNC,
+                 _ALL_PEERS, lambda s: (2,), True, "MB/s", "gather_async"),
         Workload("first_item", "Time to first item on a running Ray, 2 shards", first_item,
-                 FIRST_VARIANTS, FIRST_PEERS, lambda s: (2,), False, "s", "gather_sync"),
+                 _SYNC_ASYNC, _ALL_PEERS, lambda s: (2,), False, "s", "gather_sync"),
         Workload("readahead", "Read-ahead of a slow consumer over a fast producer, 2 shards",
-                 readahead, READAHEAD_VARIANTS, READAHEAD_PEERS, lambda s: (2,), False,
-                 "items ahead", "gather_sync"),
-        Workload("scaling", "Scaling with shard count (cheap items)", scaling,
-                 SCALING_VARIANTS, SCALING_PEERS, lambda s: s.scaling_shards, True, "items/s",
-                 "gather_async"),
+                 readahead, _SYNC_ASYNC, _ALL_PEERS, lambda s: (2,), False, "items ahead",
+                 "gather_sync"),
+        Workload("scaling", "Scaling with shard count (cheap items)", scaling, _SYNC_ASYNC,
+                 _ALL_PEERS, lambda s: s.scaling_shards, True, "items/s", "gather_async"),
+        Workload("run_length", "Cheap items through gather_sync by run length, 2 shards",
+                 run_length, ("gather_sync",), {"serial": ("loop",)}, lambda s: (2,), True,
+                 "items/s", "gather_sync", lengths=lambda s: s.run_lengths),
     ]
 }
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark of a workload: a contender at a shard count and, in a
+    run-length sweep, a run length. ``id`` is its pytest id, which saved
+    regression-gate baselines are keyed by."""
+
+    contender: Contender
+    shards: int
+    items: int | None = None
+    id: str = ""
 
 
 def contenders(workload: Workload, backends: list[tuple[str, str]]) -> list[Contender]:
     """Every contender of ``workload``: each backend (``(label, spec)``) in
     each variant, then each peer flavour."""
-    out = [Contender("backend", label, v, spec) for label, spec in backends for v in workload.variants]
-    for peer, flavours in workload.peers.items():
-        out.extend(Contender("peer", peer, f) for f in flavours)
+    out: list[Contender] = [(ShardTasks if v == "shards_tasks" else Backend)(label, v, spec)
+                            for label, spec in backends for v in workload.variants]
+    out += [PEERS[peer](peer, f) for peer, flavours in workload.peers.items() for f in flavours]
     return out
 
 
-def cases(workload: Workload, backends, sizes: Sizes):
-    """``(contender, shards)`` pairs; serial runs once (it has no shards)."""
-    for contender, shards in itertools.product(contenders(workload, backends),
-                                               workload.shard_counts(sizes)):
-        if contender.label == "serial" and shards != workload.shard_counts(sizes)[0]:
+def cases(workload: Workload, backends, sizes: Sizes) -> list[Case]:
+    """Each contender at each shard count (serial at the first only) and run
+    length. Ids: ``label:variant``, then ``-{shards}shards`` if the workload
+    has several shard counts, then ``-{items}items`` if it sweeps run lengths."""
+    counts = workload.shard_counts(sizes)
+    lengths = workload.lengths(sizes) if workload.lengths else (None,)
+    out = []
+    for contender, shards, items in itertools.product(contenders(workload, backends), counts, lengths):
+        if isinstance(contender, Serial) and shards != counts[0]:
             continue
-        yield contender, shards
+        name = contender.id + (f"-{shards}shards" if len(counts) > 1 else "")
+        out.append(Case(contender, shards, items, name + (f"-{items}items" if items else "")))
+    return out
 
 
 def run_once(job: Job) -> tuple[int, float, dict]:
