@@ -253,6 +253,10 @@ def test_gate_does_not_compare_across_yardsticks_or_missing_baselines():
     rows = gate.compare(base, new, {"cheap": 0.2})
     assert [r.verdict for r in rows] == ["not comparable", "no baseline"]
     assert gate.status(rows) == 2  # nothing compared is not a pass
+    # a baseline that measured every yardstick is compared under the new one
+    base["benchmarks"][0]["extra_info"]["ratio_by_yardstick"] = {"serial": 2.0, "rtt_shards": 1.0}
+    rows = gate.compare(base, new, {"cheap": 0.2})
+    assert [(r.baseline, r.new, r.verdict) for r in rows][0] == (1.0, 2.0, "REGRESSED")
 
 
 def test_every_workload_has_a_gate_rule_and_known_yardstick():

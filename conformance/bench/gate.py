@@ -107,6 +107,14 @@ def _by_name(data: dict) -> dict[str, dict]:
     return {b["name"]: b for b in data.get("benchmarks", [])}
 
 
+def _ratio_to(info: dict, yardstick: str) -> float | None:
+    """A benchmark's ratio to ``yardstick``: its own, or one of those measured
+    alongside it in a ``--bench-yardsticks=all`` run."""
+    if info.get("yardstick") == yardstick:
+        return info.get("ratio")
+    return (info.get("ratio_by_yardstick") or {}).get(yardstick)
+
+
 def compare(baseline: dict, new: dict | list[dict], overrides: dict | None = None) -> list[Row]:
     """One row per benchmark of ``new`` (a run, or a run and its retries: then
     each benchmark's lowest ratio over them), in its order."""
@@ -122,11 +130,10 @@ def compare(baseline: dict, new: dict | list[dict], overrides: dict | None = Non
         threshold = threshold_for(info.get("workload", ""), info.get("variant", ""), info.get("shards"),
                                   overrides)
         old = base.get(name)
-        old_info = old.get("extra_info", {}) if old else {}
-        old_ratio = old_info.get("ratio")
+        old_ratio = _ratio_to(old.get("extra_info", {}), yard) if old else None
         if old is None:
             verdict = "no baseline"
-        elif ratio is None or old_ratio is None or old_info.get("yardstick") != yard:
+        elif ratio is None or old_ratio is None:
             verdict = "not comparable"
         elif threshold is None:
             verdict = "not gated"
