@@ -17,8 +17,14 @@ never from fixed times (:class:`Policy`):
   rounds it has left can repay the compile: ``remaining rounds x (plain round
   - graph round) > compile``, with the median of its own plain rounds, the
   median graph round and the duration of the last compile in this process.
-  Before any compile in this process it needs ``COMPILE_AFTER_ROUNDS`` plain
-  rounds behind it and ``FIRST_COMPILE_REMAINING`` rounds ahead;
+  The saving must be at least ``REPAY_FACTOR`` times the compile: the
+  compile's measured duration leaves out the teardown, the judging window
+  and the graphs that turn out slow. Before any compile in this process it
+  needs ``COMPILE_AFTER_ROUNDS`` plain rounds behind it and
+  ``FIRST_COMPILE_REMAINING`` rounds ahead;
+* a run whose first plain rounds carry large items (NumPy arrays, bytes,
+  strings: anything with ``nbytes`` or a length in bytes) never compiles:
+  ``LARGE_ROUND_BYTES`` below;
 * a run of unknown length compiles once its plain rounds have taken as long
   as compiling is expected to take -- the duration of the last compile in
   this process (before any, after ``COMPILE_AFTER_ROUNDS`` plain rounds). A
@@ -85,6 +91,9 @@ COMPILE_AFTER_ROUNDS = int(os.environ.get("REFERENCE_COMPILE_AFTER_ROUNDS", "128
 #: process (no compile cost measured yet). Environment variable
 #: ``REFERENCE_FIRST_COMPILE_REMAINING``.
 FIRST_COMPILE_REMAINING = int(os.environ.get("REFERENCE_FIRST_COMPILE_REMAINING", "512"))
+
+#: How many times its compile a run of known length must expect to save.
+REPAY_FACTOR = 2
 
 #: Timed plain rounds a run of known length needs before it may compile (their
 #: median is its plain round time).
@@ -215,6 +224,15 @@ def _cg_take_parked(worker):
     return answer
 
 
+def _nbytes(item) -> int:
+    """The size of ``item``'s data where it says (``nbytes``: NumPy arrays and
+    the like; ``bytes``, ``str``), else 0."""
+    if isinstance(item, bytes | bytearray | memoryview | str):
+        return len(item)
+    size = getattr(item, "nbytes", 0)
+    return size if isinstance(size, int) else 0
+
+
 def can_compile(shards) -> bool:
     """Whether a run over ``shards`` may use a compiled graph."""
     return ENABLED and not any(isinstance(shard.source, ActorSource) for shard in shards)
@@ -267,7 +285,7 @@ class Policy:
         if len(self.plain_times) < MIN_TIMED_ROUNDS:
             return False
         saved = statistics.median(self.plain_times) - (_best_graph_round_s or 0.0)
-        return remaining * saved > _last_compile_s
+        return remaining * saved > REPAY_FACTOR * _last_compile_s
 
     def graph_is_slower(self) -> bool:
         """At the end of each window of ``JUDGE_ROUNDS`` graph rounds: True if
@@ -299,6 +317,8 @@ class CompiledRounds:
         self.graph = None
         self.graph_rounds = 0
         self.graph_bytes = 0
+        self.plain_bytes = 0  # in the first plain rounds, as far as known
+        self.sized = 0  # plain rounds sized
         self.broken = False  # a teardown failed: the workers are not reusable
 
     @property
@@ -331,6 +351,18 @@ class CompiledRounds:
             return True
         self.rounds += 1
         return False
+
+    def plain_answers(self, answers: list) -> None:
+        """Called with the answers of each plain round (``(items, ended)`` per
+        shard): the first ``_SIZE_PROBE_ROUNDS`` are sized, and a run whose
+        rounds are large never compiles."""
+        if not self.usable or self.sized >= _SIZE_PROBE_ROUNDS:
+            return
+        self.sized += 1
+        self.plain_bytes += sum(_nbytes(item) for items, _ in answers for item in items)
+        if self.sized == _SIZE_PROBE_ROUNDS and self.plain_bytes > LARGE_ROUND_BYTES * self.sized:
+            STATS["large"] += 1
+            self.usable = False
 
     def round(self, active: list) -> list | None:
         """One graph round: the answers of the ``active`` shards, or None if

@@ -18,8 +18,9 @@ item: on two cores the early call's worker competes with the consumer.
 
 This module is complete on its own. A run may also hand its rounds to an
 accelerator, :class:`reference.compiled_rounds.CompiledRounds` (a Ray
-compiled graph over the run's workers), through three calls: ``before_round``
-(does this round go through it?), ``round`` and ``close``. Every answer goes
+compiled graph over the run's workers), through four calls: ``before_round``
+(does this round go through it?), ``round``, ``plain_answers`` (what a plain
+round returned) and ``close``. Every answer goes
 through the run's :class:`~reference.recovery.Recovery` (REC-2).
 """
 
@@ -48,6 +49,8 @@ class LockstepRounds:
                 answers = fast.round(self.active)  # None: ask by plain calls after all
             if answers is None:
                 answers = self._plain_round()
+                if fast is not None:
+                    fast.plain_answers(answers)
             items: list = []
             still_active = []
             for shard, (got, ended) in zip(self.active, answers, strict=True):

@@ -190,6 +190,23 @@ def test_large_rounds_go_back_to_plain_calls(compile_at, compiled):
     assert cr.STATS["large"] == before + 1
 
 
+def test_runs_whose_first_plain_rounds_are_large_never_compile(compile_at):
+    """Arrays sized in the first plain rounds: no graph at all (its extra
+    copies would cost more than the calls it saves)."""
+    compile_at(cr._SIZE_PROBE_ROUNDS + 2)
+    before = dict(cr.STATS)
+    kept = list(it.from_range(24, 2).for_each(_big).gather_sync())
+    assert [int(a[-1]) for a in kept] == _round_robin([list(range(12)), list(range(12, 24))])
+    assert cr.STATS["large"] == before["large"] + 1
+    assert cr.STATS["compiled"] == before["compiled"]
+
+
+def test_item_sizes_where_items_say():
+    assert cr._nbytes(np.zeros(4)) == 32
+    assert cr._nbytes(b"abc") == 3 and cr._nbytes("abcd") == 4
+    assert cr._nbytes(7) == 0 and cr._nbytes({"a": np.zeros(4)}) == 0  # not known: left to the graph
+
+
 def _ref_item(x):
     import ray
 
@@ -307,7 +324,8 @@ def test_the_policy_compares_measured_times(monkeypatch):
 
 
 def test_a_run_of_known_length_compiles_only_if_its_remaining_rounds_repay_it(monkeypatch):
-    """remaining rounds x (median plain round - best graph round) > last compile;
+    """remaining rounds x (median plain round - best graph round) > REPAY_FACTOR x
+    last compile;
     before any compile in the process, a count of rounds ahead decides."""
     policy = cr.Policy(bound=1000)
     for _ in range(cr.MIN_TIMED_ROUNDS):
@@ -318,8 +336,9 @@ def test_a_run_of_known_length_compiles_only_if_its_remaining_rounds_repay_it(mo
     assert policy.should_compile(after, 1001 - cr.FIRST_COMPILE_REMAINING) is False
     monkeypatch.setattr(cr, "_last_compile_s", 0.1)
     monkeypatch.setattr(cr, "_best_graph_round_s", 0.0002)  # saves 0.8 ms a round
-    assert policy.should_compile(after, 1000 - 126)  # 126 x 0.8 ms > 0.1 s
-    assert not policy.should_compile(after, 1000 - 125)  # 125 x 0.8 ms = 0.1 s
+    repay = cr.REPAY_FACTOR * 125  # rounds of 0.8 ms that save REPAY_FACTOR x 0.1 s
+    assert policy.should_compile(after, 1000 - repay - 1)
+    assert not policy.should_compile(after, 1000 - repay)
     monkeypatch.setattr(cr, "_best_graph_round_s", 0.002)  # graphs no faster here
     assert not policy.should_compile(after, 0)
     short = cr.Policy(bound=1000)
