@@ -15,8 +15,12 @@ never from fixed times (:class:`Policy`):
 * a run whose length is bounded by its plan (every source a sized iterable,
   no operator that can add items: :func:`rounds_bound`) compiles only if the
   rounds it has left can repay the compile: ``remaining rounds x (plain round
-  - graph round) > compile``, with the median of its own plain rounds, the
-  median graph round and the duration of the last compile in this process.
+  - graph round) > compile``, with the duration of the last compile in this
+  process, the best median graph round of this process, and for the plain
+  round the median of the run's own plain rounds or, if less, the best such
+  median of this process over as many shards: a graph saves calls, not the
+  user's work, so rounds of slow user functions save no more than rounds of
+  cheap ones.
   The saving must be at least ``REPAY_FACTOR`` times the compile: the
   compile's measured duration leaves out the teardown, the judging window
   and the graphs that turn out slow. Before any compile in this process it
@@ -129,6 +133,13 @@ _last_compile_s: float | None = None
 #: The lowest median seconds per graph round of the graphs judged in this
 #: process: what a graph round costs when nothing holds it up.
 _best_graph_round_s: float | None = None
+
+#: The lowest median plain round of the runs of this process, by number of
+#: shards: what a plain round costs when the user's functions cost nothing.
+_best_plain_round_s: dict[int, float] = {}
+
+#: A run of known length reconsiders compiling every this many plain rounds.
+_DECIDE_EVERY = 8
 
 #: Operators that never add items: a shard yields at most as many items as
 #: its source has.
@@ -253,8 +264,9 @@ class Policy:
     run's rounds (consumer time included: what the user sees) and, for a
     run of known length, its ``bound`` on rounds."""
 
-    def __init__(self, bound: int | None = None):
+    def __init__(self, bound: int | None = None, width: int = 0):
         self.bound = bound
+        self.width = width  # shards
         self.plain_s = 0.0
         self.plain_rounds = 0
         self.plain_times: deque[float] = deque(maxlen=_PLAIN_KEPT)
@@ -282,9 +294,11 @@ class Policy:
         remaining = self.bound - done
         if _last_compile_s is None:
             return rounds >= COMPILE_AFTER_ROUNDS and remaining >= FIRST_COMPILE_REMAINING
-        if len(self.plain_times) < MIN_TIMED_ROUNDS:
+        if len(self.plain_times) < MIN_TIMED_ROUNDS or self.plain_rounds % _DECIDE_EVERY:
             return False
-        saved = statistics.median(self.plain_times) - (_best_graph_round_s or 0.0)
+        plain = statistics.median(self.plain_times)
+        plain = _best_plain_round_s[self.width] = min(plain, _best_plain_round_s.get(self.width, plain))
+        saved = plain - (_best_graph_round_s or 0.0)
         return remaining * saved > REPAY_FACTOR * _last_compile_s
 
     def graph_is_slower(self) -> bool:
@@ -307,7 +321,7 @@ class CompiledRounds:
     def __init__(self, recovery: Recovery):
         self.recovery = recovery
         self.bound = rounds_bound(recovery.run.shards)
-        self.policy = Policy(self.bound)
+        self.policy = Policy(self.bound, len(recovery.run.shards))
         self.usable = True  # False: plain calls for the rest of the run
         self.graphs = 0  # graphs compiled since the run started or was recovered
         self.rounds = 0  # plain rounds since the run started or was recovered
@@ -490,7 +504,7 @@ class CompiledRounds:
             self.usable = True
             self.rounds = 0
             self.graphs = 0
-            self.policy = Policy(self.bound)
+            self.policy = Policy(self.bound, len(self.handles))
             self.last_start = None
         return None
 

@@ -327,7 +327,8 @@ def test_a_run_of_known_length_compiles_only_if_its_remaining_rounds_repay_it(mo
     """remaining rounds x (median plain round - best graph round) > REPAY_FACTOR x
     last compile;
     before any compile in the process, a count of rounds ahead decides."""
-    policy = cr.Policy(bound=1000)
+    monkeypatch.setattr(cr, "_best_plain_round_s", {})
+    policy = cr.Policy(bound=1000, width=2)
     for _ in range(cr.MIN_TIMED_ROUNDS):
         policy.plain_round(0.001)
     after = max(cr.COMPILE_AFTER_ROUNDS, cr.MIN_TIMED_ROUNDS)
@@ -341,10 +342,18 @@ def test_a_run_of_known_length_compiles_only_if_its_remaining_rounds_repay_it(mo
     assert not policy.should_compile(after, 1000 - repay)
     monkeypatch.setattr(cr, "_best_graph_round_s", 0.002)  # graphs no faster here
     assert not policy.should_compile(after, 0)
-    short = cr.Policy(bound=1000)
+    # rounds of slow user functions save only what cheap ones cost: the best
+    # plain round of this process over as many shards (1 ms, recorded above)
+    monkeypatch.setattr(cr, "_best_graph_round_s", 0.0002)
+    slow = cr.Policy(bound=1000, width=2)
+    for _ in range(cr.MIN_TIMED_ROUNDS):
+        slow.plain_round(0.005)
+    assert slow.should_compile(after, 1000 - repay - 1)
+    assert not slow.should_compile(after, 1000 - repay)
+    assert cr._best_plain_round_s == {2: 0.001}
+    short = cr.Policy(bound=1000, width=2)
     for _ in range(cr.MIN_TIMED_ROUNDS - 1):
         short.plain_round(0.001)
-    monkeypatch.setattr(cr, "_best_graph_round_s", 0.0002)
     assert not short.should_compile(after, 0)  # too few timed plain rounds for a median
 
 
