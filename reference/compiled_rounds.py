@@ -18,9 +18,9 @@ never from fixed times (:class:`Policy`):
   - graph round) > compile``, with the duration of the last compile in this
   process, the best median graph round of this process, and for the plain
   round the median of the run's own plain rounds or, if less, the best such
-  median of this process over as many shards: a graph saves calls, not the
-  user's work, so rounds of slow user functions save no more than rounds of
-  cheap ones.
+  median of this process over as many shards (or over ``k`` times fewer,
+  times ``k``): a graph saves calls, not the user's work, so rounds of slow
+  user functions save no more than rounds of cheap ones.
   The saving must be at least ``REPAY_FACTOR`` times the compile: the
   compile's measured duration leaves out the teardown, the judging window
   and the graphs that turn out slow. Before any compile in this process it
@@ -36,7 +36,11 @@ never from fixed times (:class:`Policy`):
 * a graph whose rounds turn out no faster than the run's plain rounds (slow
   user functions, whose CPU time its polling channels take; a busy machine;
   large items) is torn down after ``JUDGE_ROUNDS`` rounds, and the run goes on
-  with plain calls. So a graph that loses costs one compile and a few rounds.
+  with plain calls for the rest of the run. So a graph that loses costs one
+  compile and a few rounds. (A graph sometimes runs several times slower
+  than usual for its whole life -- rounds of 3-4 ms instead of 0.2 ms, about
+  one graph in five on two cores -- and a second one often does not; a
+  second compile was measured to lose more than it won beside other load.)
   Rounds are compared by their medians: one round held up by the machine (a
   collection, a neighbour's burst) must not decide.
 
@@ -103,11 +107,9 @@ REPAY_FACTOR = 2
 #: median is its plain round time).
 MIN_TIMED_ROUNDS = 32
 
-#: Graph rounds over which a graph is judged against the run's plain rounds.
-JUDGE_ROUNDS = 32
-
-#: Graphs a run may compile in turn (a slow one is replaced once).
-GRAPHS_PER_RUN = 2
+#: Graph rounds over which a graph is judged against the run's plain rounds
+#: (their medians: a slow graph is several times slower, not a little).
+JUDGE_ROUNDS = 8
 
 #: Plain round times a run keeps (the most recent) for their median.
 _PLAIN_KEPT = 512
@@ -277,12 +279,6 @@ class Policy:
         self.plain_rounds += 1
         self.plain_times.append(seconds)
 
-    def restart(self) -> None:
-        """After a graph was given up: plain rounds until compiling pays
-        again (what the plain rounds measured so far still counts)."""
-        self.plain_s = 0.0
-        self.window = []
-
     def graph_round(self, seconds: float) -> None:
         self.window.append(seconds)
 
@@ -297,7 +293,10 @@ class Policy:
         if len(self.plain_times) < MIN_TIMED_ROUNDS or self.plain_rounds % _DECIDE_EVERY:
             return False
         plain = statistics.median(self.plain_times)
-        plain = _best_plain_round_s[self.width] = min(plain, _best_plain_round_s.get(self.width, plain))
+        _best_plain_round_s[self.width] = min(plain, _best_plain_round_s.get(self.width, plain))
+        # a round's calls grow with its shards: a best round over fewer shards,
+        # scaled up, bounds this one too
+        plain = min(best * max(1.0, self.width / width) for width, best in _best_plain_round_s.items())
         saved = plain - (_best_graph_round_s or 0.0)
         return remaining * saved > REPAY_FACTOR * _last_compile_s
 
@@ -323,7 +322,6 @@ class CompiledRounds:
         self.bound = rounds_bound(recovery.run.shards)
         self.policy = Policy(self.bound, len(recovery.run.shards))
         self.usable = True  # False: plain calls for the rest of the run
-        self.graphs = 0  # graphs compiled since the run started or was recovered
         self.rounds = 0  # plain rounds since the run started or was recovered
         self.done = 0  # rounds since the run started, however asked
         self.last_start: float | None = None  # when the round before started
@@ -354,7 +352,7 @@ class CompiledRounds:
         if self.graph is not None:
             if self.policy.graph_is_slower():
                 STATS["slower"] += 1
-                self._retry_later()
+                self._give_up()
             else:
                 self.last_graph = True
                 return True
@@ -433,17 +431,6 @@ class CompiledRounds:
         return ok
 
     # -- compiling and giving up ----------------------------------------------
-    def _retry_later(self) -> None:
-        """Plain calls, and a new graph later if the run has not had
-        ``GRAPHS_PER_RUN`` yet and the policy finds one would still pay: a
-        graph sometimes runs several times slower than usual for its whole
-        life (measured: rounds of 3-4 ms instead of 0.2 ms, one graph in five
-        on two cores), and the next one does not."""
-        self.close()
-        self.usable = self.graphs < GRAPHS_PER_RUN
-        self.rounds = 0
-        self.policy.restart()
-
     def _give_up(self) -> None:
         """Plain calls for the rest of the run."""
         self.usable = False
@@ -454,7 +441,6 @@ class CompiledRounds:
         from ray.dag import InputNode, MultiOutputNode
 
         self.usable = False  # one graph at a time; a recovery may allow another
-        self.graphs += 1
         quiet = _Quiet()
         logging.getLogger(_CG_LOGGER).addFilter(quiet)
         graph = None
@@ -503,7 +489,6 @@ class CompiledRounds:
         if not self.broken:
             self.usable = True
             self.rounds = 0
-            self.graphs = 0
             self.policy = Policy(self.bound, len(self.handles))
             self.last_start = None
         return None
