@@ -132,8 +132,8 @@ STATS = {"compiled": 0, "compile_failed": 0, "large": 0, "parked": 0, "slower": 
 #: Seconds the last successful compile of this process took.
 _last_compile_s: float | None = None
 
-#: The lowest median seconds per graph round of the graphs judged in this
-#: process: what a graph round costs when nothing holds it up.
+#: The lowest median seconds per graph round of the graphs of this process
+#: that were kept: what a graph round costs when nothing holds it up.
 _best_graph_round_s: float | None = None
 
 #: The lowest median plain round of the runs of this process, by number of
@@ -309,8 +309,10 @@ class Policy:
             return False
         graph = statistics.median(self.window)
         self.window = []
-        _best_graph_round_s = min(graph, _best_graph_round_s or graph)
-        return bool(self.plain_times) and graph >= statistics.median(self.plain_times)
+        slower = bool(self.plain_times) and graph >= statistics.median(self.plain_times)
+        if not slower:  # a slow graph says nothing about what the next one costs
+            _best_graph_round_s = min(graph, _best_graph_round_s or graph)
+        return slower
 
 
 class CompiledRounds:
