@@ -109,7 +109,7 @@ MIN_TIMED_ROUNDS = 32
 
 #: Graph rounds over which a graph is judged against the run's plain rounds
 #: (their medians: a slow graph is several times slower, not a little).
-JUDGE_ROUNDS = 8
+JUDGE_ROUNDS = 32
 
 #: Plain round times a run keeps (the most recent) for their median.
 _PLAIN_KEPT = 512
