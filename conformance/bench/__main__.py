@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--size", choices=["tiny", "quick", "full", "gate"], default=None,
                         help="workload sizes: quick takes under 5 minutes on 2 cores, "
                              "full (default) under 30; gate (default with --baseline/--compare) "
-                             "is quick with 5 rounds")
+                             "is quick with 7 rounds after a warm-up round")
     parser.add_argument("--quick", dest="size", action="store_const", const="quick",
                         help="same as --size quick")
     parser.add_argument("--results", default="benchmark-results", metavar="DIR",
