@@ -433,12 +433,19 @@ class Job:
 
 def _close(state) -> None:
     it = state.get("it") if isinstance(state, dict) else None
+    pool = state.get("pool") if isinstance(state, dict) else None
+    if pool is not None:
+        # Let the pool finish what it was given, then close it: terminate()
+        # while its task thread is still feeding work can deadlock (seen on a
+        # loaded machine), and the pools here only get cheap work.
+        for _ in it or ():
+            pass
+        pool.close()
+        pool.join()
+        return
     close = getattr(it, "close", None)
     if close is not None:
         close()
-    pool = state.get("pool") if isinstance(state, dict) else None
-    if pool is not None:
-        pool.terminate()
 
 
 def throughput(c: Contender, fn: Callable, n: int, shards: int, *, timed: Timed = Timed.AFTER_FIRST,
