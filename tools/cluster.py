@@ -1,9 +1,13 @@
-"""Run tests against a two-node Ray cluster started on this machine.
+"""Run pytest against a two-node Ray cluster started on this machine.
 
-``python tools/cluster.py [pytest args]`` starts a head node and a worker node
-(each with its own raylet), runs ``pytest`` with ``RAY_ADDRESS`` pointing at the
-head, and stops both nodes afterwards — also when the tests fail or the run is
-interrupted. ``nox -s cluster`` calls it.
+``python tools/cluster.py RUN [--then RUN ...]`` starts a head node and a worker
+node (each with its own raylet), runs ``pytest RUN`` for each RUN in turn with
+``RAY_ADDRESS`` pointing at the head, and stops both nodes afterwards, also when
+the tests fail or the run is interrupted. Each RUN is its own pytest invocation,
+so the kit's tests and the conformance suite (whose plugin requires every test
+to cite a clause) do not judge each other; all runs share the one cluster.
+Every run is made, and the exit code is the first failing run's (0 if none).
+``nox -s cluster`` calls it.
 """
 
 from __future__ import annotations
@@ -15,9 +19,24 @@ import sys
 from ray.cluster_utils import Cluster
 
 NODES = 2
+SEPARATOR = "--then"
 
 
-def main(pytest_args: list[str]) -> int:
+def split_runs(argv: list[str]) -> list[list[str]]:
+    """``a b --then c`` -> ``[[a, b], [c]]``; an empty run is refused."""
+    runs: list[list[str]] = [[]]
+    for arg in argv:
+        if arg == SEPARATOR:
+            runs.append([])
+        else:
+            runs[-1].append(arg)
+    if any(not run for run in runs):
+        raise SystemExit(f"usage: cluster.py PYTEST_ARGS [{SEPARATOR} PYTEST_ARGS ...]: a run is empty")
+    return runs
+
+
+def main(argv: list[str]) -> int:
+    runs = split_runs(argv)
     # Workers inherit the environment of the raylets started here: make the
     # project's test modules importable there, as tests/conftest.py does for
     # a Ray it starts itself.
@@ -35,7 +54,11 @@ def main(pytest_args: list[str]) -> int:
         cluster.wait_for_nodes()
         env = dict(os.environ, RAY_ADDRESS=cluster.address, KIT_CLUSTER_NODES=str(NODES))
         print(f"cluster of {NODES} nodes at {cluster.address}", flush=True)
-        return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], env=env)
+        codes = []
+        for run in runs:
+            print(f"pytest {' '.join(run)}", flush=True)
+            codes.append(subprocess.call([sys.executable, "-m", "pytest", *run], env=env))
+        return next((code for code in codes if code), 0)
     finally:
         cluster.shutdown()
 
