@@ -60,12 +60,15 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def cluster(session: nox.Session) -> None:
-    """The cluster tests and the conformance suite (reference backend) against a
-    two-node Ray cluster on this machine, started and stopped around the run."""
+    """The kit's cluster tests (tests/test_cluster.py, tests/test_node_loss.py), then
+    the conformance suite (reference backend), as two pytest runs against one
+    two-node Ray cluster on this machine, started and stopped around them
+    (tools/cluster.py). Arguments go to the suite's run."""
     _install(session, "test")
     session.run(
-        "python", "tools/cluster.py", "tests/test_cluster.py", "conformance",
-        "--backend=reference", *session.posargs, env=_profile_env(),
+        "python", "tools/cluster.py", "tests/test_cluster.py", "tests/test_node_loss.py",
+        "--then", "--pyargs", "conformance", "--backend=reference", *session.posargs,
+        env=_profile_env(),
     )
 
 
@@ -101,3 +104,15 @@ def matrix(session: nox.Session) -> None:
     ``nox -s matrix -- [BACKEND ...] [--out PATH]`` (default conformance-matrix.md)."""
     _install(session, "test")
     session.run("python", "-m", "conformance.matrix", *session.posargs, env=_profile_env())
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Every command the README and docs/ show, each run in a fresh environment
+    made from the wheel of this checkout, in reduced form where
+    tests/documented_commands.py says so (``nox -s docs -- -k NAME`` for some)."""
+    _install(session, "test")
+    session.run(
+        "pytest", "tests/test_documented_commands.py", "-v", *session.posargs,
+        env={"KIT_CHECK_DOCUMENTED_COMMANDS": "1"},
+    )
