@@ -22,10 +22,14 @@ import pytest
 HERE = Path(__file__).resolve().parent
 SHARDS, PER_SHARD = 4, 20  # as in node_loss_driver
 
-pytestmark = pytest.mark.skipif(
-    int(os.environ.get("KIT_CLUSTER_NODES", "0")) < 2,
-    reason="cluster tests: run `nox -s cluster`",
-)
+DRIVER_TIMEOUT = 1200  # seconds for every scenario together (3 to 10 minutes here)
+pytestmark = [
+    pytest.mark.skipif(
+        int(os.environ.get("KIT_CLUSTER_NODES", "0")) < 2,
+        reason="cluster tests: run `nox -s cluster`",
+    ),
+    pytest.mark.timeout(DRIVER_TIMEOUT + 120),  # the first test runs the driver
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,7 @@ def scenarios(tmp_path_factory) -> dict:
     env["REFERENCE_MAX_IDLE_WORKERS"] = "0"
     proc = subprocess.run(
         [sys.executable, str(HERE / "node_loss_driver.py"), str(out)],
-        env=env, capture_output=True, text=True, timeout=900,
+        env=env, capture_output=True, text=True, timeout=DRIVER_TIMEOUT,
     )
     results = json.loads(out.read_text()) if out.exists() else {}
     if "driver_error" in results or proc.returncode:
