@@ -1,0 +1,179 @@
+"""Every command the README and docs/ show, and how it is checked.
+
+:func:`documented_commands` reads the shell blocks (```` ```sh ````) of the
+project's documents; :data:`RULES` says, for each command, how it is checked:
+
+* ``ci`` -- ``.ci/run`` runs it as written (the test checks that it does);
+* ``install`` -- an install line; the fresh environment of the check is made by
+  installing the wheel built from this checkout with the same extras;
+* ``run`` -- ``tests/test_documented_commands.py`` runs it in a fresh
+  environment (the wheel and its ``test`` extras in a new venv, its ``bin``
+  first on ``PATH``), from a directory outside the checkout (``where="outside"``)
+  or from a copy of the checkout (``where="checkout"``). A rule's ``run`` is the
+  command actually run when it is not the documented one: the same program and
+  code path at the smallest size, or with a placeholder backend replaced by a
+  real one; ``why`` says what was changed and why.
+
+Placeholders (``my_pkg.backend``, ``my_package.my_backend``, ``mypkg.backend``)
+are backends the reader writes; the check provides each as a copy of
+``docs/example_backend.py``. A command with no rule fails
+``test_every_documented_command_has_a_rule``: add one when you document a command.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+DOCUMENTS = ("README.md", "docs/*.md", "conformance/README.md", "benchmarks/README.md")
+SHELL_BLOCK = re.compile(r"^```(?:sh|bash|console)\n(.*?)^```", re.M | re.S)
+#: placeholder backend modules the documents use, provided as docs/example_backend.py
+PLACEHOLDERS = ("my_pkg/backend.py", "my_package/my_backend.py", "mypkg/backend.py", "my_backend.py")
+#: the smallest run of the suite that still judges a backend end to end
+ONE_CHAPTER = "-q -k test_ordering"
+
+
+@dataclass(frozen=True)
+class Command:
+    path: str
+    line: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str
+    check: str  # "ci" | "install" | "run"
+    run: str | Callable[[str], str] | None = None
+    why: str = ""
+    where: str = "outside"  # "outside" | "checkout"
+    expect: str = ""  # text the command must print
+
+    def matches(self, command: Command) -> bool:
+        return re.fullmatch(self.pattern, command.text) is not None
+
+    def command(self, command: Command) -> str:
+        """The shell command the check runs for ``command``."""
+        if self.run is None:
+            return command.text
+        return self.run(command.text) if callable(self.run) else self.run
+
+
+def _one_chapter(text: str) -> str:
+    return f"{text} {ONE_CHAPTER}"
+
+
+def _tiny_bench(text: str) -> str:
+    text = re.sub(r" --size \S+| -k (\"[^\"]*\"|\S+)| --results=\S+", "", text)
+    return f"{text} --size tiny --results=bench-results -k cheap"
+
+
+def documented_commands(root: Path) -> list[Command]:
+    """The commands of every shell block, one per line (comments and blank lines
+    dropped, a line ending in a backslash joined with the next)."""
+    found: list[Command] = []
+    for pattern in DOCUMENTS:
+        for path in sorted(root.glob(pattern)):
+            text = path.read_text()
+            for block in SHELL_BLOCK.finditer(text):
+                first = text.count("\n", 0, block.start(1)) + 1
+                pending, start = "", 0
+                for offset, raw in enumerate(block.group(1).splitlines()):
+                    line = re.sub(r"\s+#.*$", "", raw).strip()
+                    if not line or line.startswith("#"):
+                        continue
+                    if not pending:
+                        start = first + offset
+                    if line.endswith("\\"):
+                        pending += line[:-1] + " "
+                        continue
+                    found.append(Command(str(path.relative_to(root)), start, pending + line))
+                    pending = ""
+    return found
+
+
+def rule_for(command: Command) -> Rule | None:
+    return next((rule for rule in RULES if rule.matches(command)), None)
+
+
+_NOX = "python -m nox --no-venv --no-install"
+_NOX_WHY = (
+    "run with nox in the fresh environment (--no-venv --no-install: the session's own "
+    "commands, without building another environment of the same packages)"
+)
+
+RULES: tuple[Rule, ...] = (
+    # -- what CI runs as written ------------------------------------------------
+    Rule(r"python3 -m pip install nox && python3 -m nox -s (tests|cluster|docs|browser)", "ci"),
+    Rule(r"python3 -m nox -s (tests|cluster|docs|browser)", "ci"),
+    # -- installs: the fresh environment is the wheel with these extras ------------
+    Rule(r"(python3? -m )?pip install .*parallel[-_]iter[-_]kit.*", "install"),
+    Rule(r"(python3? -m )?pip install -e '\.\[[a-z,]+\]'", "install"),
+    # -- README --------------------------------------------------------------------
+    Rule(
+        r"python3 -m pip install nox && python3 -m nox -s conformance",
+        "run",
+        run=f"{_NOX} -s conformance -- conformance.model {ONE_CHAPTER}",
+        why=f"{_NOX_WHY}; judges the model on one chapter (CI judges the reference in full in nox -s tests)",
+        where="checkout",
+    ),
+    Rule(
+        r'python -c "import reference as it; print\(list\(it.from_items\(\[1,2,3,4,5\], '
+        r'num_shards=2\).gather_sync\(\)\)\)"',
+        "run",
+        why="as written",
+        expect="[1, 2, 3, 4, 5]",
+    ),
+    Rule(
+        r"(CONFORMANCE_BACKEND=\S+ |PYTHONPATH=\. )?python -m pytest --pyargs conformance"
+        r"( --backend=\S+)?",
+        "run",
+        run=_one_chapter,
+        why=f"one chapter ({ONE_CHAPTER}); placeholder backends are docs/example_backend.py",
+    ),
+    Rule(
+        r"python -m conformance\.matrix( \S+)*",
+        "run",
+        run="python -m conformance.matrix conformance.model --out matrix.md",
+        why="the model only (each backend is a whole suite run); writes the table",
+    ),
+    # -- docs/backend-authors.md ----------------------------------------------------
+    Rule(
+        r"cp example_backend\.py my_backend\.py", "run", why="in a directory holding docs/example_backend.py"
+    ),
+    Rule(
+        r"python -m conformance\.mutants( \S+)?",
+        "run",
+        run="python -m conformance.mutants take_whole_rounds --no-control --targeted-only --no-confirm",
+        why="one mutant, judged by the tests of its own clauses (the full control is the whole suite)",
+    ),
+    Rule(r"python -m conformance\.bench --help", "run", why="as written", expect="usage:"),
+    Rule(
+        r"python -m conformance\.bench .*|python -m conformance\.bench",
+        "run",
+        run=_tiny_bench,
+        why="tiny sizes, the cheap-items benchmarks only, results in a scratch directory",
+    ),
+    # -- benchmarks/README.md ----------------------------------------------------------
+    Rule(r'K="[^"]+"', "run", why="sets the selection the next commands use"),
+    Rule(
+        r"RAY_ADDRESS=local python benchmarks/recovery\.py",
+        "run",
+        run="RAY_ADDRESS=local python benchmarks/recovery.py --shards 2 --repeats 1 --per-shard 200",
+        why="2 shards, one repeat, 200 items a shard",
+        where="checkout",
+    ),
+    # -- nox sessions a user runs in a clone ---------------------------------------------
+    Rule(
+        r"python3 -m nox -s lint",
+        "run",
+        run=f"{_NOX} -s lint",
+        why=_NOX_WHY,
+        where="checkout",
+    ),
+)
