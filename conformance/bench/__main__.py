@@ -80,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["compare"]:
+        from conformance.bench import compare
+
+        return compare.main(argv[1:])
     split = argv.index("--") if "--" in argv else len(argv)
     parser = _parser()
     args, pytest_args = parser.parse_known_args(argv[:split])
