@@ -425,10 +425,11 @@ def main(argv: list[str] | None = None) -> int:
         theirs = {c["name"] for c in candidate.info["cases"]}
         names = [n for n in cases if n in theirs and (not args.only or any(s in n for s in args.only))]
         missing = sorted(set(cases) ^ theirs)
-        print(f"base: {args.base} ({base.info['python']}{', rev ' + args.base_rev if args.base_rev else ''})"
-              f"\ncandidate: {args.candidate} ({candidate.info['python']}"
-              f"{', rev ' + args.candidate_rev if args.candidate_rev else ''})\n"
-              f"{len(names)} benchmarks, size {args.size}, budget {args.budget:.0f} s, "
+        for side in sides:
+            rev = getattr(args, f"{side.role}_rev")
+            print(f"{side.role}: {side.spec}" + (f" at {rev}" if rev else "")
+                  + f" ({side.info['python']}; {side.info.get('backend_file')})")
+        print(f"{len(names)} benchmarks, size {args.size}, budget {args.budget:.0f} s, "
               f"gather_sync compiled graph: {args.compiled_rounds}", flush=True)
         results: list[Result] = []
         deadline = time.monotonic() + args.budget
@@ -467,9 +468,11 @@ def main(argv: list[str] | None = None) -> int:
     (results_dir / "compare.md").write_text(text)
     (results_dir / "compare.json").write_text(json.dumps({
         "argv": sys.argv if argv is None else ["compare", *argv],
-        "base": {"spec": args.base, "rev": args.base_rev, "python": base.info.get("python")},
+        "base": {"spec": args.base, "rev": args.base_rev, "python": base.info.get("python"),
+                 "backend_file": base.info.get("backend_file")},
         "candidate": {"spec": args.candidate, "rev": args.candidate_rev,
-                      "python": candidate.info.get("python")},
+                      "python": candidate.info.get("python"),
+                      "backend_file": candidate.info.get("backend_file")},
         "size": args.size, "budget_s": args.budget, "compiled_rounds": args.compiled_rounds,
         "benchmarks": [r.as_dict() for r in results],
         "status": status(results),

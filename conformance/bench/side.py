@@ -9,7 +9,7 @@ hand). It starts its own local Ray, imports the backend and answers requests,
 one JSON object per line on stdin, one JSON answer per line on the stdout it
 was started with (anything else the process prints goes to stderr):
 
-* ``{"op": "cases"}`` -> ``{"python": ..., "label": ..., "cases": [{"name", "workload",
+* ``{"op": "cases"}`` -> ``{"python": ..., "label": ..., "backend_file": ..., "cases": [{"name", "workload",
   "variant", "shards", "items"}, ...]}``: every timed benchmark of the backend
   (:data:`conformance.bench.workloads.WORKLOADS`; ``readahead`` is a count the
   conformance suite checks, not a time);
@@ -78,7 +78,9 @@ def serve(spec: str, size: str, requests, answers) -> None:
                 if op == "quit":
                     break
                 if op == "cases":
+                    module = sys.modules.get(spec.partition(":")[0])
                     answer({"python": sys.executable, "label": W.backend_label(spec),
+                            "backend_file": getattr(module, "__file__", None),
                             "cases": [{"name": n, "workload": w, "variant": c.contender.variant,
                                        "shards": c.shards, "items": c.items}
                                       for n, (w, c) in cases.items()]})
