@@ -154,3 +154,44 @@ def test_a_wide_interval_above_the_tolerance_is_resolved_as_a_regression():
     j = S.judge(S.ratio_interval([1.6, 2.4, 1.8, 2.9, 1.5, 2.2, 2.0, 2.6]), tolerance=0.10)
     assert j.ratio.width > 0.10
     assert j.resolved and j.regressed
+
+
+# -- two independent samples (comparison runs' intervals) ---------------------------
+
+# Two-sided 0.05 critical values of the Mann-Whitney U statistic (reject when
+# U <= value), from the standard tables; (3, 3): no test at this level.
+PUBLISHED_U = {(4, 4): 0, (5, 5): 2, (6, 6): 5, (7, 7): 8, (8, 8): 13, (9, 9): 17, (10, 10): 23,
+               (20, 20): 127, (3, 5): 0, (4, 5): 1, (5, 10): 8}
+
+
+@pytest.mark.parametrize("sizes, critical", sorted(PUBLISHED_U.items()))
+def test_mann_whitney_critical_values_match_the_published_table(sizes, critical):
+    assert S.mann_whitney_critical(*sizes) == critical
+
+
+def test_three_rounds_each_cannot_give_a_95_percent_interval():
+    # C(6, 3) = 20 orderings: the most extreme has two-sided probability 0.1
+    assert S.mann_whitney_critical(3, 3) is None
+    r = S.ratio_between([1.0, 1.1, 0.9], [2.0, 2.1, 1.9])
+    assert r.lo is None and r.hi is None
+
+
+def test_two_sample_interval_by_hand():
+    # y = x + 3 with x = 0, 10, .., 40: the differences are 3 + 10 k, k = -4..4,
+    # k occurring 5 - |k| times; C = 2 + 1 = 3: the 3rd smallest is -27, the 3rd
+    # largest 33, the median 3
+    x = [0.0, 10.0, 20.0, 30.0, 40.0]
+    interval = S.two_sample_shift(x, [v + 3 for v in x])
+    assert interval.estimate == pytest.approx(3.0)
+    assert (interval.lo, interval.hi) == (pytest.approx(-27.0), pytest.approx(33.0))
+
+
+def test_two_sample_interval_covers_a_known_ratio():
+    rng = random.Random(7)
+    trials, covered = 300, 0
+    for _ in range(trials):
+        x = [math.exp(rng.gauss(0, 0.1)) for _ in range(6)]
+        y = [2.0 * math.exp(rng.gauss(0, 0.1)) for _ in range(6)]
+        r = S.ratio_between(x, y)
+        covered += r.lo <= 2.0 <= r.hi
+    assert covered / trials >= 0.92

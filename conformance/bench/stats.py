@@ -211,3 +211,74 @@ def judge(ratio: Ratio, tolerance: float) -> Judgement:
         verdict = NO_CHANGE
     regressed = done and verdict == SLOWER and ratio.estimate > 1 + tolerance / 2
     return Judgement(ratio, tolerance, verdict, done, regressed)
+
+
+# -- two independent samples: comparison runs ------------------------------------------
+#
+# A comparison run (``python -m conformance.bench --backend A --backend B``) times
+# each contender's rounds one contender after the other, not in pairs, so the
+# ratio between two contenders is judged on two independent samples: the
+# two-sample Hodges-Lehmann estimate (the median of all differences of the
+# log-times) and its Mann-Whitney interval, the unpaired form of the method above.
+
+
+@cache
+def _rank_sum_counts(m: int, n: int) -> tuple[int, ...]:
+    """``counts[u]``: how many of the ``C(m + n, m)`` orderings of two samples
+    of sizes ``m`` and ``n`` give the Mann-Whitney statistic ``U = u`` (no ties)."""
+    if m == 0 or n == 0:
+        return (1,)
+    # the largest element is from the first sample (it then beats all n of the
+    # second: U grows by n) or from the second
+    with_first = _rank_sum_counts(m - 1, n)
+    with_second = _rank_sum_counts(m, n - 1)
+    out = [0] * (m * n + 1)
+    for u, c in enumerate(with_first):
+        out[u + n] += c
+    for u, c in enumerate(with_second):
+        out[u] += c
+    return tuple(out)
+
+
+def mann_whitney_critical(m: int, n: int, alpha: float = 1 - CONFIDENCE) -> int | None:
+    """The largest ``u`` with ``P(U <= u) <= alpha / 2`` for samples of sizes
+    ``m`` and ``n`` under no difference, or None when the samples are too small
+    for an interval at this level."""
+    if m < 1 or n < 1:
+        raise ValueError(f"both samples need at least one value, got sizes {m!r} and {n!r}")
+    counts = _rank_sum_counts(m, n)
+    total = sum(counts)
+    cumulative, best = 0, None
+    for u, c in enumerate(counts):
+        cumulative += c
+        if cumulative / total <= alpha / 2:
+            best = u
+        else:
+            break
+    return best
+
+
+def two_sample_shift(x: Sequence[float], y: Sequence[float], alpha: float = 1 - CONFIDENCE) -> Interval:
+    """The Hodges-Lehmann estimate of the shift ``y - x`` (the median of the
+    ``m * n`` differences) and its distribution-free ``1 - alpha`` interval
+    from the Mann-Whitney test (the ``C``-th smallest and largest difference)."""
+    if not x or not y:
+        raise ValueError("both samples need at least one value")
+    diffs = sorted(float(b) - float(a) for a in x for b in y)
+    estimate = _median(diffs)
+    critical = mann_whitney_critical(len(x), len(y), alpha)
+    if critical is None:
+        return Interval(estimate, None, None, min(len(x), len(y)))
+    c = critical + 1
+    return Interval(estimate, diffs[c - 1], diffs[len(diffs) - c], min(len(x), len(y)))
+
+
+def ratio_between(x: Sequence[float], y: Sequence[float]) -> Ratio:
+    """``y / x`` for two independent samples of positive costs, with its 95 %
+    interval (:func:`two_sample_shift` on their logs)."""
+    if any(v <= 0 for v in (*x, *y)):
+        raise ValueError("costs must be positive")
+    s = two_sample_shift([math.log(v) for v in x], [math.log(v) for v in y])
+    exp = math.exp
+    return Ratio(exp(s.estimate), None if s.lo is None else exp(s.lo),
+                 None if s.hi is None else exp(s.hi), s.n)
