@@ -195,3 +195,16 @@ def test_two_sample_interval_covers_a_known_ratio():
         r = S.ratio_between(x, y)
         covered += r.lo <= 2.0 <= r.hi
     assert covered / trials >= 0.92
+
+
+def test_report_interval_is_oriented_like_the_ratio():
+    from conformance.bench import report
+
+    # mine: 100 items in about 1 s a round; upstream: 50 items in about 2 s,
+    # so mine is 4x better (cost per item 0.01 s against 0.04 s)
+    mine = {"count": 100, "times": [0.97, 0.99, 1.0, 1.01, 1.03]}
+    upstream = {"count": 50, "times": [1.96, 1.98, 2.0, 2.02, 2.04]}
+    lo, hi = report.interval(mine, upstream)
+    assert lo < 4.0 < hi and hi / lo < 1.2
+    three = {"count": 50, "times": [1.98, 2.0, 2.02]}
+    assert report.interval({**mine, "times": [1.0, 1.0, 1.0]}, three) is None  # 3 rounds each: none
