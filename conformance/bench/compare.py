@@ -408,13 +408,13 @@ def main(argv: list[str] | None = None) -> int:
             spec = getattr(args, role)
             python = getattr(args, f"{role}_python") or sys.executable
             rev = getattr(args, f"{role}_rev")
-            cwd, root = os.getcwd(), os.getcwd()
+            cwd, path = os.getcwd(), [os.getcwd(), *filter(None, [os.environ.get("PYTHONPATH")])]
             if rev:
                 python, root = build_revision(args.repo, rev, python, workdir / role)
-                cwd = str(workdir)
+                cwd, path = str(workdir), [root]
             env = {"REFERENCE_COMPILED_ROUNDS": "0"} if args.compiled_rounds == "off" else {}
             env["BENCH_LOOPS_PER_MS"] = str(loops)
-            sides.append(Side(role, spec, python, [harness, root], cwd, env,
+            sides.append(Side(role, spec, python, [harness, *path], cwd, env,
                               log=results_dir / f"compare-{role}.log"))
         for side in sides:
             side.start(args.size)
