@@ -48,3 +48,25 @@ def test_compare_reference_with_itself_end_to_end(tmp_path):
     # unresolved or slower is never reported as a pass
     unsettled = [b for b in data["benchmarks"] if not b["resolved"] or b["regressed"]]
     assert (run.returncode == 0) == (not unsettled)
+
+
+def test_a_revision_is_built_into_its_own_environment_with_this_harness(tmp_path):
+    """``--base-rev``: the revision's backend is the one imported, the harness
+    is this kit's, and the current environment's packages (Ray) are seen."""
+    from pathlib import Path
+
+    from conformance.bench import compare
+
+    root = Path(__file__).resolve().parent.parent
+    harness = compare.harness_path(tmp_path)
+    python, src = compare.build_revision(str(root), "HEAD", sys.executable, tmp_path / "base")
+    assert Path(python).is_relative_to(tmp_path)
+    probe = ("import json, reference, ray, conformance.bench.side as side; "
+             "print(json.dumps([reference.__file__, side.__file__]))")
+    out = subprocess.run([python, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join([harness, src])},
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    backend_file, side_file = json.loads(out.stdout)
+    assert Path(backend_file).is_relative_to(src)
+    assert Path(side_file).is_relative_to(harness)
