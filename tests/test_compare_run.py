@@ -28,6 +28,7 @@ def test_compare_reference_with_itself_end_to_end(tmp_path):
         capture_output=True, text=True, env=env, timeout=170)
     assert run.returncode in (0, 1, 2), run.stderr[-2000:]
     data = json.loads((tmp_path / "compare.json").read_text())
+    assert data["error"] is None, data["error"]
     assert [b["name"] for b in data["benchmarks"]] == NAMES
     assert data["status"] == run.returncode
     assert data["compiled_rounds"] == "off"

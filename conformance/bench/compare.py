@@ -401,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
     results_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     sides: list[Side] = []
+    results: list[Result] = []
+    failure: str | None = None
+    names: list[str] = []
+    missing: list[str] = []
     try:
         harness = harness_path(workdir)
         loops = W.loops_per_ms()  # the CPU-bound work per item, the same on both sides
@@ -431,7 +435,6 @@ def main(argv: list[str] | None = None) -> int:
                   + f" ({side.info['python']}; {side.info.get('backend_file')})")
         print(f"{len(names)} benchmarks, size {args.size}, budget {args.budget:.0f} s, "
               f"gather_sync compiled graph: {args.compiled_rounds}", flush=True)
-        results: list[Result] = []
         deadline = time.monotonic() + args.budget
         for i, name in enumerate(names):
             share = max(0.0, deadline - time.monotonic()) / (len(names) - i)
@@ -445,9 +448,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r.label}" + (f" ({r.error})" if r.error else ""), flush=True)
             if r.error or (r.confirmation and r.confirmation.error):
                 break
-    except SideError as exc:
+    except (SideError, subprocess.CalledProcessError) as exc:
+        failure = str(exc)
         print(f"compare: {exc}", file=sys.stderr)
-        return 2
     finally:
         for side in sides:
             side.close()
@@ -457,27 +460,31 @@ def main(argv: list[str] | None = None) -> int:
              "gather_sync: each side decides whether to compile (load-sensitive)"]
     if missing:
         notes.append("benchmarks on one side only, not compared: " + ", ".join(missing))
+    if failure:
+        notes.append(f"STOPPED: {failure}")
     load = os.getloadavg()
     header = (f"base: {args.base}" + (f" at {args.base_rev}" if args.base_rev else "")
               + f"; candidate: {args.candidate}"
               + (f" at {args.candidate_rev}" if args.candidate_rev else "")
               + f"; size {args.size}; budget {args.budget:.0f} s; load average at the end "
               + f"{load[0]:.1f}")
+    code = status(results)
+    if failure and code == 0:
+        code = 2
     text = "\n".join([header, "", table(results), "", *notes, "", summary(results)]) + "\n"
     print("\n" + text, end="")
     (results_dir / "compare.md").write_text(text)
     (results_dir / "compare.json").write_text(json.dumps({
         "argv": sys.argv if argv is None else ["compare", *argv],
-        "base": {"spec": args.base, "rev": args.base_rev, "python": base.info.get("python"),
-                 "backend_file": base.info.get("backend_file")},
-        "candidate": {"spec": args.candidate, "rev": args.candidate_rev,
-                      "python": candidate.info.get("python"),
-                      "backend_file": candidate.info.get("backend_file")},
+        **{side.role: {"spec": side.spec, "rev": getattr(args, f"{side.role}_rev"),
+                       "python": side.info.get("python"), "backend_file": side.info.get("backend_file")}
+           for side in sides},
+        "error": failure,
         "size": args.size, "budget_s": args.budget, "compiled_rounds": args.compiled_rounds,
         "benchmarks": [r.as_dict() for r in results],
-        "status": status(results),
+        "status": code,
     }, indent=1))
-    return status(results)
+    return code
 
 
 if __name__ == "__main__":
