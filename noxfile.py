@@ -85,16 +85,21 @@ def mutants(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks (benchmarks/README.md), via ``python -m conformance.bench``:
     ``nox -s bench`` runs the full suite (under 30 min), ``-- --quick`` the quick one
-    (under 5 min), each saving a baseline in .benchmarks/ and writing
+    (under 5 min), each saving a pytest-benchmark baseline in .benchmarks/ and writing
     benchmarks/results/ (results.md, chart.png). The regression gate:
-    ``-- --baseline`` saves the reference's gate benchmarks as a baseline, ``-- --compare``
-    reruns them and fails if a benchmark's ratio to a yardstick measured in the same run
-    rose by more than its workload's threshold (conformance/bench/gate.py) over the last
-    saved baseline on this machine. ``--backend=SPEC`` (repeatable) and ``--no-peers`` pick the
-    contenders; other arguments go to pytest (e.g. ``-k cheap``); ``-- --help`` lists
-    the options."""
+    ``-- compare BASE CANDIDATE [--base-rev REV] ...`` runs both sides interleaved in one
+    run and fails when the candidate is slower beyond tolerance, with a 95 % interval per
+    benchmark (conformance/bench/compare.py; ``-- --compare --base-rev main`` is the
+    shorthand for the reference against main). ``--backend=SPEC`` (repeatable) and
+    ``--no-peers`` pick the contenders; other arguments go to pytest (e.g. ``-k cheap``);
+    ``-- --help`` and ``-- compare --help`` list the options."""
     _install(session, "bench")
-    session.run("python", "-m", "conformance.bench", "--results=benchmarks/results", *session.posargs)
+    args = list(session.posargs)
+    if args[:1] == ["compare"]:
+        args.insert(1, "--results=benchmarks/results/compare")
+    else:
+        args.insert(0, "--results=benchmarks/results")
+    session.run("python", "-m", "conformance.bench", *args)
 
 
 @nox.session(python=PYTHON)

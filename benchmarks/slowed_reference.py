@@ -1,5 +1,6 @@
 """A deliberately slowed reference backend, used ONLY to check that the
-regression gate (``python -m conformance.bench --compare``) fails on a slowdown.
+regression gate (``python -m conformance.bench compare reference
+benchmarks.slowed_reference``, and earlier ``--compare``) finds a slowdown.
 
 It is the reference backend with a delay added to every
 ``LocalIterator.__next__`` in this process (the consumer), one of:

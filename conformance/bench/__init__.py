@@ -9,10 +9,10 @@ for the conformance suite; a module in the current directory works too)::
 
 It writes ``./benchmark-results/`` (``results.md``, ``chart.png``,
 ``latest.json``, ``skipped.json``) and saves a pytest-benchmark baseline in
-``./.benchmarks/``. The regression gate: ``--baseline`` saves a baseline of the
-gate's benchmarks, ``--compare`` reruns them and fails when a benchmark's ratio
-to a yardstick measured in the same run rose by more than its workload's
-threshold. ``python -m conformance.bench --help`` lists the options.
+``./.benchmarks/``. The regression gate, ``python -m conformance.bench compare
+BASE CANDIDATE``, runs both sides in one run, interleaved, and fails when the
+candidate is slower beyond tolerance, judged with 95 % intervals.
+``python -m conformance.bench --help`` lists the options.
 
 * :mod:`conformance.bench.workloads` -- workloads, sizes and contenders, independent of pytest.
 * :mod:`conformance.bench.cases` -- the benchmarks (named so that the conformance suite
@@ -20,5 +20,8 @@ threshold. ``python -m conformance.bench --help`` lists the options.
 * :mod:`conformance.bench.plugin` -- their pytest plugin (``-p conformance.bench.plugin``).
 * :mod:`conformance.bench.report` -- ``results.md`` and ``chart.png`` from one run's JSON.
 * :mod:`conformance.bench.yardstick` -- the probes each round is measured against.
-* :mod:`conformance.bench.gate` -- the regression gate: ratios against a baseline's.
+* :mod:`conformance.bench.compare` -- the regression gate: two sides interleaved, ABBA.
+* :mod:`conformance.bench.side` -- one side's long-lived benchmark process.
+* :mod:`conformance.bench.stats` -- the ratio's interval and the verdicts.
+* :mod:`conformance.bench.gate` -- the earlier gate: two stored runs' ratios to yardsticks.
 """

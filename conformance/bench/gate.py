@@ -1,5 +1,8 @@
-"""The benchmarks' regression gate: compare each benchmark's ratio to its
-yardstick with the baseline's ratio.
+"""The earlier regression gate, for stored runs: compare each benchmark's
+ratio to its yardstick with a baseline run's ratio. The gate is now
+:mod:`conformance.bench.compare` (both sides in one run, interleaved); this
+module still judges two stored runs, and its :data:`RULES` name the yardstick
+every benchmark run measures.
 
     python -m conformance.bench.gate BASELINE.json NEW.json [RETRY.json ...] [--threshold-file FILE]
     python -m conformance.bench.gate --spread RUN.json RUN.json [RUN.json ...]
@@ -11,13 +14,13 @@ the median over the rounds of the contender's seconds per unit divided by the
 yardstick's seconds per unit, the yardstick measured just before and just
 after each round. A higher ratio is slower. A benchmark regresses when its
 ratio rose by more than its workload's threshold (:data:`RULES`) over the
-baseline's. ``python -m conformance.bench --compare`` runs the benchmarks and
-then this.
+baseline's. (``python -m conformance.bench --compare`` used to run the
+benchmarks and then this.)
 
 Further runs after NEW.json are retries of the same benchmarks: a benchmark's
 new ratio is then its lowest over the runs that have it, so it fails only if
 it was slower than its threshold allows in every one of them. ``--compare``
-reruns the benchmarks that regressed once before failing (``--retries``): a
+reran the benchmarks that regressed once before failing (``--retries``): a
 busy neighbour's burst rarely lands on the same benchmark twice, a regression
 in the code always does.
 

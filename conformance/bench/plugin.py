@@ -9,6 +9,8 @@ default ``quick``) picks the sizes of :data:`conformance.bench.workloads.SIZES`.
 ``--no-peers`` leaves out Ray Data, multiprocessing and serial Python.
 ``--bench-yardsticks=all`` measures every yardstick around every round
 (:mod:`conformance.bench.yardstick`), not only the one the gate uses.
+``--bench-rounds=N`` sets the timed rounds per benchmark (the report's intervals
+need 4 at least; :mod:`conformance.bench.report`).
 ``--bench-gated-only`` deselects the benchmarks the regression gate does not
 judge (no threshold in :data:`conformance.bench.gate.RULES`).
 ``--bench-results=DIR`` writes ``DIR/skipped.json`` (what was skipped and why,
@@ -27,6 +29,7 @@ then ``-{shards}shards`` for a workload with several shard counts and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -60,6 +63,9 @@ def pytest_addoption(parser):
                          "(default) or all of them")
     group.addoption("--bench-gated-only", action="store_true",
                     help="only the benchmarks the regression gate judges")
+    group.addoption("--bench-rounds", type=int, default=None, metavar="N",
+                    help="timed rounds per benchmark instead of the size's (the report gives "
+                         "ratios to ray.util.iter 95 %% intervals from 4 rounds on)")
     group.addoption("--bench-busy", type=int, default=0, metavar="N",
                     help="run N spinning pure-Python processes for the whole session (a busy "
                          "machine); default 0")
@@ -91,7 +97,13 @@ def _backends(config) -> list[tuple[str, str]]:
 
 
 def _sizes(config):
-    return SIZES[config.getoption("--bench-size")]
+    sizes = SIZES[config.getoption("--bench-size")]
+    rounds = config.getoption("--bench-rounds", default=None)
+    if rounds is not None:
+        if rounds < 1:
+            raise pytest.UsageError(f"--bench-rounds must be at least 1, got {rounds}")
+        sizes = dataclasses.replace(sizes, rounds=rounds, first_rounds=max(rounds, sizes.first_rounds))
+    return sizes
 
 
 def pytest_generate_tests(metafunc):

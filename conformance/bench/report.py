@@ -10,6 +10,13 @@ A backend is compared with ``ray.util.iter`` in the same gather variant; a peer
 with ``ray.util.iter``'s main variant for the workload; both at the same shard
 count and, in a run-length sweep, the same run length (serial Python too). A
 run made with ``--bench-busy=N`` says so in the header.
+
+Each ratio to ``ray.util.iter`` comes with its 95 % interval when the two
+contenders' timed rounds allow one (4 each, or 3 against 5; ``--bench-rounds``): the two-sample
+Hodges-Lehmann estimate on the rounds' log-times per unit with the
+Mann-Whitney interval (:func:`conformance.bench.stats.ratio_between`; the
+contenders run one after the other, not in pairs). ``chart.png`` draws it as
+error bars.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import json
 import pathlib
 import platform
 
+from conformance.bench import stats
 from conformance.bench.workloads import WORKLOADS
 
 UPSTREAM = "ray.util.iter"
@@ -55,6 +63,24 @@ def _ratio(mine: float | None, other: float | None, higher_is_better: bool) -> f
     return other / mine if mine > 0 else None
 
 
+def _per_unit(entry: dict) -> list[float]:
+    """The entry's timed rounds, as seconds per counted item."""
+    count = max(1, entry.get("count") or 1)
+    return [t / count for t in entry.get("times") or [] if t > 0]
+
+
+def interval(mine: dict, other: dict | None) -> tuple[float, float] | None:
+    """95 % interval of ``mine``'s ratio to ``other`` (> 1: ``mine`` is better),
+    or None when either has too few rounds for one."""
+    if other is None:
+        return None
+    x, y = _per_unit(mine), _per_unit(other)
+    if not x or not y:
+        return None
+    r = stats.ratio_between(x, y)  # other's cost over mine: > 1 when mine is better
+    return None if r.lo is None else (r.lo, r.hi)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "es" if word.endswith("s") else "s")
 
@@ -67,7 +93,7 @@ def rows(benchmarks: list[dict]) -> dict[str, list[dict]]:
         info = bench["extra_info"]
         by_workload.setdefault(info["workload"], []).append(
             {**info, "figure": figure(bench), "median": bench["stats"]["median"],
-             "rounds": bench["stats"]["rounds"]}
+             "rounds": bench["stats"]["rounds"], "times": bench["stats"].get("data")}
         )
     for name, entries in by_workload.items():
         workload = WORKLOADS[name]
@@ -77,14 +103,22 @@ def rows(benchmarks: list[dict]) -> dict[str, list[dict]]:
             variant = e["variant"] if e["kind"] == "backend" else workload.primary
             upstream = index.get((UPSTREAM, variant, e["shards"], e.get("items")))
             serial = serials.get(e.get("items"))
+            e["vs_upstream_ci"] = None
             if name == "readahead":
                 e["vs_upstream"] = e["vs_serial"] = None
             else:
+                e["vs_upstream_ci"] = interval(e, upstream) if e is not upstream else None
                 e["vs_upstream"] = _ratio(e["figure"], upstream and upstream["figure"],
                                           workload.higher_is_better)
                 e["vs_serial"] = _ratio(e["figure"], serial and serial["figure"],
                                         workload.higher_is_better)
     return by_workload
+
+
+def _with_interval(e: dict) -> str:
+    ci = e.get("vs_upstream_ci")
+    text = _fmt(e["vs_upstream"])
+    return text + (f" [{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else "")
 
 
 def markdown(data: dict, skipped: list[dict]) -> str:
@@ -106,7 +140,10 @@ def markdown(data: dict, skipped: list[dict]) -> str:
         "",
         "All figures come from this one run, side by side; ratios are > 1 when the row is "
         f"better than `{UPSTREAM}` (same gather variant; peers against its main variant) "
-        "or than serial Python. Figures are medians over the rounds.",
+        "or than serial Python. Figures are medians over the rounds. Brackets: the 95 % "
+        f"interval of the ratio to `{UPSTREAM}` (two-sample Hodges–Lehmann / Mann–Whitney over "
+        "the rounds), shown where the rounds allow one (4 timed rounds each, "
+        "`--bench-rounds=N`).",
         "",
     ]
     for name, workload in WORKLOADS.items():
@@ -137,7 +174,7 @@ def markdown(data: dict, skipped: list[dict]) -> str:
                 out.append(
                     f"| {e['contender']} | " + (f"{e['shards']} | " if multi else "")
                     + (f"{e.get('items') or 0:,} | " if swept else "")
-                    + f"{_fmt(e['figure'])} | {_fmt(e['vs_upstream'])} | {_fmt(e['vs_serial'])} |"
+                    + f"{_fmt(e['figure'])} | {_with_interval(e)} | {_fmt(e['vs_serial'])} |"
                 )
         out.append("")
     if skipped:
@@ -168,7 +205,13 @@ def chart(data: dict, path: pathlib.Path) -> None:
         values = [e["vs_upstream"] for e in entries]
         colors = ["tab:blue" if e["label"] == "reference" else
                   "tab:gray" if e["label"] == UPSTREAM else "tab:orange" for e in entries]
-        ax.barh(range(len(values)), values, color=colors)
+        # error bars: the 95 % interval where the rounds allow one
+        err = [[max(0.0, v - e["vs_upstream_ci"][0]) if e.get("vs_upstream_ci") else 0.0
+                for v, e in zip(values, entries, strict=True)],
+               [max(0.0, e["vs_upstream_ci"][1] - v) if e.get("vs_upstream_ci") else 0.0
+                for v, e in zip(values, entries, strict=True)]]
+        ax.barh(range(len(values)), values, color=colors, xerr=err, capsize=2,
+                error_kw={"elinewidth": 0.8})
         ax.set_yticks(range(len(values)), labels, fontsize=7)
         ax.axvline(1.0, color="black", linewidth=0.8)
         ax.set_xscale("log")

@@ -59,6 +59,7 @@ class Sizes:
     run_lengths: tuple = (300, 3_000)  # items per run of the run-length sweep
     name: str = ""
     warmup_rounds: int = 0  # untimed rounds first (time to first item: always 1)
+    scaling_async: int = 0  # items through gather_async in the scaling workload (0: scaling_items)
 
 
 _SIZES = {
@@ -92,6 +93,15 @@ SIZES["gate"] = dataclasses.replace(
     SIZES["quick"], name="gate", rounds=7, warmup_rounds=1, first_rounds=9, cheap_async=20_000,
     cheap_fast=100_000, readahead_items=10,
 )
+#: ``python -m conformance.bench compare`` (conformance.bench.compare): rounds of
+#: 0.1-0.4 s for the reference on 2 cores, so that a time budget holds many pairs
+#: of rounds of each benchmark; gather_sync's lock-step runs are the short ones
+#: (plain rounds: about 1,000 items/s), gather_async's the long ones
+SIZES["compare"] = dataclasses.replace(
+    SIZES["quick"], name="compare", rounds=1, cheap_sync=400, cheap_async=20_000,
+    cheap_fast=100_000, cheap_tasks=10_000, cpu_items=40, scaling_items=300,
+    scaling_async=20_000, run_lengths=(300,), readahead_items=10,
+)
 
 #: Tuned ``gather_async`` settings per backend label (measured on this kind of
 #: machine, see README.md); other backends get :data:`_DEFAULT_TUNED`.
@@ -112,7 +122,11 @@ _LOOPS_PER_MS: dict[str, int] = {}
 
 
 def loops_per_ms() -> int:
-    """Iterations of :func:`burn`'s loop per millisecond in this process."""
+    """Iterations of :func:`burn`'s loop per millisecond in this process, or
+    ``BENCH_LOOPS_PER_MS`` when set (``compare`` measures it once and gives
+    both sides the same figure, so that both do the same work)."""
+    if "n" not in _LOOPS_PER_MS and os.environ.get("BENCH_LOOPS_PER_MS"):
+        _LOOPS_PER_MS["n"] = int(os.environ["BENCH_LOOPS_PER_MS"])
     if "n" not in _LOOPS_PER_MS:
         n = 20_000
         best = float("inf")
@@ -574,8 +588,14 @@ def readahead(c: Contender, sizes: Sizes, shards: int = 2) -> Job:
 
 def scaling(c: Contender, sizes: Sizes, shards: int) -> Job:
     """Cheap items through ``shards`` shards: how per-item costs change as
-    shards are added (items/s). Peers run ``cheap_fast`` items."""
-    n = sizes.scaling_items if c.kind == "backend" else sizes.cheap_fast
+    shards are added (items/s). ``gather_async`` runs ``scaling_async`` items
+    where the sizes set it; peers run ``cheap_fast`` items."""
+    if c.kind != "backend":
+        n = sizes.cheap_fast
+    elif c.variant == "gather_sync":
+        n = sizes.scaling_items
+    else:
+        n = sizes.scaling_async or sizes.scaling_items
     return throughput(c, inc, n, shards, blocks=max(shards, 8), pinned=True, generated=True,
                       chunked=True)
 

@@ -1,0 +1,491 @@
+"""The regression gate: a candidate against a base, interleaved in one run,
+judged with confidence intervals.
+
+    python -m conformance.bench compare BASE CANDIDATE [--base-python PATH] [--candidate-python PATH]
+                                        [--base-rev REV] [--candidate-rev REV] [--repo DIR]
+                                        [--size compare|tiny|quick] [--budget SECONDS]
+                                        [--tolerance FRAC] [--tolerance-file FILE]
+                                        [--compiled-rounds off|auto] [-k SUBSTRING ...]
+                                        [--results DIR]
+
+BASE and CANDIDATE are backend specs (a module path or ``module:attribute``,
+SPEC §13). Each side runs in its own long-lived benchmark process
+(:mod:`conformance.bench.side`, with its own local Ray), started and warmed
+once, in the current environment or in its own: ``--base-python PATH`` (an
+interpreter whose environment has the backend, Ray and NumPy), or
+``--base-rev REV``, which builds revision REV of the git repository ``--repo``
+(default: the current directory) into a throwaway virtual environment (the
+revision installed with ``pip install --no-deps`` into a venv that sees the
+current environment's packages; its checkout root is importable, as the
+current directory is for the other side). The harness itself
+(``conformance.bench``) is always this one, on both sides, so that both run
+the same benchmark code.
+
+**Rounds.** Benchmark by benchmark, each side runs one untimed warm-up round
+(a round shorter than :data:`MIN_ROUND_S` on the base is then made of as many
+runs back to back as reach it, the same number on both sides), then pairs
+of rounds alternate ABBA (base then candidate, candidate then base, ...),
+so that both sides see the same machine. A pair gives the ratio
+CANDIDATE/BASE of their seconds per unit. After 8, 10, 12, 16, 20, ...
+pairs (:data:`LOOKS`), :mod:`conformance.bench.stats` computes the ratio and
+its 95 % interval (Hodges-Lehmann on the per-pair log-ratios with the
+Wilcoxon signed-rank interval: exact coverage at small numbers of pairs,
+robust to a neighbour's burst; see that module), and the benchmark stops once
+the interval is narrower than its tolerance, or already decides (entirely
+above ``1 + tolerance`` or below 1), or its share of the time budget (what is
+left of ``--budget`` over the benchmarks left) is spent. A benchmark found
+slower beyond its tolerance is measured again, afresh, and fails only if the
+second measurement finds so too: every look at an interval, over two dozen
+benchmarks, is a chance of a false alarm, and two independent ones in a row
+are rare, while a slower code path is slower both times.
+
+**Verdicts**, with the interval: *slower*, *faster* or *no change detected*;
+a benchmark whose interval stayed wider than its tolerance, or whose
+slowdown the second measurement did not confirm, is *unresolved* (never a
+pass); a *slower* verdict whose estimate is within half the
+tolerance is "slower, within tolerance". Exit status 1 when any benchmark is
+slower beyond its tolerance (*SLOWER*), else 2 when any is unresolved or a
+side failed, else 0. The table goes to stdout and ``DIR/compare.md``; every
+round's time, the order and the verdicts to ``DIR/compare.json``.
+
+CPU-bound items do the same work on both sides: the loop count per
+millisecond is measured once, here, and given to both
+(``BENCH_LOOPS_PER_MS``).
+
+**Every timed benchmark is compared** (:data:`conformance.bench.workloads.WORKLOADS`
+except ``readahead``, a count the conformance suite checks), the
+``gather_sync`` families included. The reference's ``gather_sync`` may switch
+to a Ray compiled graph when it measures that it pays, and beside other load
+it often does not: which path a run takes follows the machine's load. So by
+default both sides run with ``REFERENCE_COMPILED_ROUNDS=0`` (plain lock-step
+rounds: the same path on both sides; the compare size's runs are too short to
+compile anyway) and the table says so; ``--compiled-rounds auto`` leaves the
+decision to each side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import conformance
+from conformance.bench import gate
+from conformance.bench import stats as S
+from conformance.bench import workloads as W
+
+DEFAULT_TOLERANCE = 0.10
+DEFAULT_BUDGET_S = 480.0
+#: most pairs of rounds per benchmark (beyond this the interval narrows slowly)
+MAX_PAIRS = 60
+
+
+class SideError(RuntimeError):
+    """A benchmark process failed or answered with an error."""
+
+
+@dataclass
+class Side:
+    """One side's benchmark process."""
+
+    role: str  # "base" or "candidate"
+    spec: str
+    python: str
+    pythonpath: list[str]
+    cwd: str
+    env: dict = field(default_factory=dict)
+    log: Path | None = None
+    proc: subprocess.Popen | None = None
+    info: dict = field(default_factory=dict)
+
+    def start(self, size: str) -> None:
+        env = {**os.environ, **self.env, "RAY_ADDRESS": "local"}
+        env["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
+        stderr = open(self.log, "w") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen([self.python, "-m", "conformance.bench.side", self.spec, size],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                     text=True, cwd=self.cwd, env=env)
+
+    def ask(self, request: dict) -> dict:
+        assert self.proc and self.proc.stdin and self.proc.stdout
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            raise SideError(self._died()) from None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SideError(self._died())
+        answer = json.loads(line)
+        if "error" in answer:
+            raise SideError(f"{self.role} ({self.spec}): {answer['error']}")
+        return answer
+
+    def _died(self) -> str:
+        code = self.proc.wait(timeout=30) if self.proc else None
+        where = f"; its log: {self.log}" if self.log else ""
+        return f"the {self.role} process ({self.spec}) ended (exit status {code}){where}"
+
+    def close(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            self.proc.stdin.write(json.dumps({"op": "quit"}) + "\n")
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def harness_path(workdir: Path) -> str:
+    """A directory holding only this kit's ``conformance`` package, to put first
+    on a side's ``PYTHONPATH``: both sides then run this harness, whatever
+    their environment or revision holds."""
+    path = workdir / "harness"
+    path.mkdir(parents=True, exist_ok=True)
+    link = path / "conformance"
+    if not link.exists():
+        link.symlink_to(Path(conformance.__file__).resolve().parent, target_is_directory=True)
+    return str(path)
+
+
+def _site_packages(python: str) -> list[str]:
+    out = subprocess.run([python, "-c", "import site, json; print(json.dumps(site.getsitepackages()))"],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def build_revision(repo: str, rev: str, python: str, workdir: Path) -> tuple[str, str]:
+    """Revision ``rev`` of the git repository ``repo`` in a throwaway venv under
+    ``workdir``: ``(venv's python, checkout root)``. The venv sees ``python``'s
+    packages after its own (a ``.pth`` line), so Ray and the rest are not
+    reinstalled; the revision is installed into it with ``--no-deps``."""
+    src, venv = workdir / "src", workdir / "venv"
+    src.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", repo, "archive", "--format=tar", rev], capture_output=True)
+    if archive.returncode != 0:
+        raise SideError(f"git archive {rev!r} in {repo}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive.stdout, check=True)
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    new_python = str(venv / "bin" / "python")
+    own = _site_packages(new_python)[0]
+    Path(own, "_bench_parent_env.pth").write_text("\n".join(_site_packages(python)) + "\n")
+    print(f"building {rev} of {repo} into {venv}", flush=True)
+    subprocess.run([new_python, "-m", "pip", "install", "--quiet", "--no-deps", str(src)], check=True)
+    return new_python, str(src)
+
+
+def _tolerance(case: dict, overrides: dict, default: float) -> float:
+    for key in gate._keys(case["workload"], case["variant"], case["shards"]):
+        if key in overrides:
+            return float(overrides[key])
+    return default
+
+
+@dataclass
+class Result:
+    name: str
+    tolerance: float
+    base_s: list = field(default_factory=list)  # seconds per unit, per timed round
+    candidate_s: list = field(default_factory=list)
+    first: list = field(default_factory=list)  # per pair: "base" or "candidate"
+    seconds: float = 0.0
+    repeat: int = 1  # runs of the benchmark per round
+    error: str | None = None
+    judgement: S.Judgement | None = None
+    #: a fresh measurement made when this one found the candidate slower beyond tolerance
+    confirmation: Result | None = None
+
+    @property
+    def label(self) -> str:
+        if self.error:
+            return "error"
+        if self.judgement is None:
+            return "unresolved (too few rounds)"
+        if self.judgement.regressed and self.confirmation is not None and not self.failed:
+            return f"unresolved (slower, not confirmed: then {self.confirmation.label})"
+        return self.judgement.label
+
+    @property
+    def failed(self) -> bool:
+        """Slower beyond tolerance, and so again in the confirmation."""
+        own = bool(self.judgement and self.judgement.regressed)
+        return own and (self.confirmation is None or self.confirmation.failed)
+
+    @property
+    def settled(self) -> bool:
+        if self.error or not self.judgement or not self.judgement.resolved:
+            return False
+        return self.confirmation is None or self.failed
+
+    def as_dict(self) -> dict:
+        ratio = self.judgement.ratio if self.judgement else None
+        return {"name": self.name, "tolerance": self.tolerance, "pairs": len(self.base_s),
+                "first": self.first, "repeat": self.repeat, "base_s_per_unit": self.base_s,
+                "candidate_s_per_unit": self.candidate_s,
+                "ratio": ratio.estimate if ratio else None, "lo": ratio.lo if ratio else None,
+                "hi": ratio.hi if ratio else None,
+                "verdict": self.judgement.verdict if self.judgement else None,
+                "resolved": self.settled, "regressed": self.failed, "label": self.label,
+                "error": self.error, "seconds": self.seconds,
+                "confirmation": self.confirmation.as_dict() if self.confirmation else None}
+
+
+#: the numbers of pairs after which the interval is looked at: every look is a
+#: chance of a false verdict, so not after every pair
+LOOKS = (8, 10, 12, 16, 20, 24, 32, 40, 48, 60, 80, 100)
+#: a round shorter than this is made of several runs of the benchmark (the same
+#: number on both sides, from the base's warm-up round)
+MIN_ROUND_S = 0.15
+
+
+def _per_unit(answer: dict) -> float:
+    return answer["seconds"] / max(1, answer["units"])
+
+
+def measure(name: str, tolerance: float, base: Side, candidate: Side, budget_s: float,
+            max_pairs: int = MAX_PAIRS) -> Result:
+    """One warm-up round each, then ABBA pairs until the interval is resolved
+    (looked at after :data:`LOOKS` pairs), ``max_pairs`` or ``budget_s``."""
+    result = Result(name, tolerance)
+    start = time.monotonic()
+    try:
+        warm = [side.ask({"op": "round", "case": name}) for side in (base, candidate)]
+        repeat = max(1, min(100, math.ceil(MIN_ROUND_S / max(warm[0]["seconds"], 1e-4))))
+        result.repeat = repeat
+        request = {"op": "round", "case": name, "repeat": repeat}
+        for i in range(max_pairs):
+            order = (base, candidate) if i % 2 == 0 else (candidate, base)
+            got = {side.role: _per_unit(side.ask(request)) for side in order}
+            result.base_s.append(got["base"])
+            result.candidate_s.append(got["candidate"])
+            result.first.append(order[0].role)
+            n = i + 1
+            over = time.monotonic() - start >= budget_s
+            if n in LOOKS or n == max_pairs or (over and n % 2 == 0):
+                if n >= S.MIN_PAIRS:
+                    ratio = S.ratio_interval(S.paired_ratios(result.base_s, result.candidate_s))
+                    result.judgement = S.judge(ratio, tolerance)
+                    if result.judgement.resolved:
+                        break
+                if over:
+                    break
+    except SideError as exc:
+        result.error = str(exc)
+    if result.judgement is None and len(result.base_s) >= 1 and not result.error:
+        result.judgement = S.judge(S.ratio_interval(S.paired_ratios(result.base_s, result.candidate_s)),
+                                   tolerance)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def run_benchmark(name: str, tolerance: float, base: Side, candidate: Side, budget_s: float,
+                  max_pairs: int = MAX_PAIRS) -> Result:
+    """:func:`measure`; a candidate found slower beyond tolerance is measured
+    again, afresh, with the same budget, and fails only if found so again. Each
+    measurement looks at its interval several times as it goes, and the gate
+    judges many benchmarks: the second measurement keeps the chance of a false
+    alarm from adding up over them (two independent false verdicts in a row)."""
+    result = measure(name, tolerance, base, candidate, budget_s, max_pairs)
+    if result.judgement and result.judgement.regressed and not result.error:
+        result.confirmation = measure(name, tolerance, base, candidate, budget_s, max_pairs)
+        result.seconds += result.confirmation.seconds
+    return result
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def table(results: list[Result]) -> str:
+    out = ["| benchmark | pairs | candidate / base | 95 % interval | tolerance | verdict |",
+           "|---|---:|---:|---|---:|---|"]
+    for r in results:
+        ratio = r.judgement.ratio if r.judgement else None
+        interval = f"[{_fmt(ratio.lo)}, {_fmt(ratio.hi)}]" if ratio and ratio.lo else "—"
+        verdict = f"**{r.label}**" if r.failed else r.label
+        c = r.confirmation
+        if c and c.judgement and c.judgement.ratio.lo:
+            verdict += (f" (confirmation: {len(c.base_s)} pairs, {_fmt(c.judgement.ratio.estimate)} "
+                        f"[{_fmt(c.judgement.ratio.lo)}, {_fmt(c.judgement.ratio.hi)}])")
+        if r.error:
+            verdict += f": {r.error}"
+        out.append(f"| {r.name} | {len(r.base_s)} | {_fmt(ratio.estimate if ratio else None)} | "
+                   f"{interval} | {r.tolerance * 100:.0f} % | {verdict} |")
+    return "\n".join(out)
+
+
+def status(results: list[Result]) -> int:
+    if any(r.failed for r in results):
+        return 1
+    if not results or not all(r.settled for r in results):
+        return 2
+    return 0
+
+
+def summary(results: list[Result]) -> str:
+    slower = [r.name for r in results if r.failed]
+    open_ = [r.name for r in results if not r.settled]
+    if slower:
+        text = f"compare: FAILED, {len(slower)} of {len(results)} benchmarks slower beyond tolerance: " \
+               + ", ".join(slower)
+    elif not results:
+        return "compare: nothing compared"
+    else:
+        text = f"compare: no benchmark slower beyond tolerance ({len(results)} compared)"
+    if open_:
+        text += f"; NOT RESOLVED ({len(open_)}): " + ", ".join(open_)
+    return text
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m conformance.bench compare", allow_abbrev=False,
+                                description="Interleaved A/B comparison of two backends with 95 % "
+                                            "confidence intervals; exit 1 when the candidate is "
+                                            "slower beyond tolerance, 2 when a benchmark could not "
+                                            "be resolved.")
+    p.add_argument("base", metavar="BASE", help="backend spec: module or module:attribute")
+    p.add_argument("candidate", metavar="CANDIDATE", help="backend spec: module or module:attribute")
+    for role in ("base", "candidate"):
+        p.add_argument(f"--{role}-python", metavar="PATH",
+                       help=f"interpreter of the {role}'s environment (default: this one)")
+        p.add_argument(f"--{role}-rev", metavar="REV",
+                       help=f"build git revision REV of --repo into a throwaway venv for the {role}")
+    p.add_argument("--repo", default=".", metavar="DIR",
+                   help="git repository the --*-rev options build from (default: .)")
+    p.add_argument("--size", default="compare", choices=list(W.SIZES),
+                   help="workload sizes (default: compare, rounds of 0.1-0.4 s)")
+    p.add_argument("--budget", type=float, default=DEFAULT_BUDGET_S, metavar="SECONDS",
+                   help=f"time for all benchmarks' rounds (default {DEFAULT_BUDGET_S:.0f}), shared "
+                        "out as they go")
+    p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="FRAC",
+                   help=f"slowdown to catch, as a fraction (default {DEFAULT_TOLERANCE})")
+    p.add_argument("--tolerance-file", metavar="FILE",
+                   help='JSON of per-benchmark tolerances, keyed "workload", "workload:variant" or '
+                        '"workload:variant:shards" (most specific wins)')
+    p.add_argument("--compiled-rounds", choices=["off", "auto"], default="off",
+                   help="the reference's gather_sync compiled graph on both sides: off (default: "
+                        "REFERENCE_COMPILED_ROUNDS=0, plain rounds) or auto (each side decides)")
+    p.add_argument("-k", dest="only", action="append", default=[], metavar="SUBSTRING",
+                   help="only benchmarks whose name contains SUBSTRING (repeatable: any of them)")
+    p.add_argument("--max-pairs", type=int, default=MAX_PAIRS, metavar="N",
+                   help=f"most pairs of rounds per benchmark (default {MAX_PAIRS})")
+    p.add_argument("--results", default="benchmark-results", metavar="DIR",
+                   help="where compare.md, compare.json and the sides' logs go")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.budget <= 0:
+        parser.error("--budget must be positive")
+    if not 0 < args.tolerance < 10:
+        parser.error("--tolerance must be a positive fraction, e.g. 0.1 for 10 %")
+    if args.max_pairs < S.MIN_PAIRS:
+        parser.error(f"--max-pairs must be at least {S.MIN_PAIRS}")
+    for role in ("base", "candidate"):
+        if getattr(args, f"{role}_python") and getattr(args, f"{role}_rev"):
+            parser.error(f"--{role}-python and --{role}-rev are exclusive")
+    overrides = json.loads(Path(args.tolerance_file).read_text()) if args.tolerance_file else {}
+    results_dir = Path(args.results).resolve()
+    results_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-compare-"))
+    sides: list[Side] = []
+    results: list[Result] = []
+    failure: str | None = None
+    names: list[str] = []
+    missing: list[str] = []
+    try:
+        harness = harness_path(workdir)
+        loops = W.loops_per_ms()  # the CPU-bound work per item, the same on both sides
+        for role in ("base", "candidate"):
+            spec = getattr(args, role)
+            python = getattr(args, f"{role}_python") or sys.executable
+            rev = getattr(args, f"{role}_rev")
+            cwd, path = os.getcwd(), [os.getcwd(), *filter(None, [os.environ.get("PYTHONPATH")])]
+            if rev:
+                python, root = build_revision(args.repo, rev, python, workdir / role)
+                cwd, path = str(workdir), [root]
+            env = {"REFERENCE_COMPILED_ROUNDS": "0"} if args.compiled_rounds == "off" else {}
+            env["BENCH_LOOPS_PER_MS"] = str(loops)
+            sides.append(Side(role, spec, python, [harness, *path], cwd, env,
+                              log=results_dir / f"compare-{role}.log"))
+        for side in sides:
+            side.start(args.size)
+        base, candidate = sides
+        for side in sides:
+            side.info = side.ask({"op": "cases"})
+        cases = {c["name"]: c for c in base.info["cases"]}
+        theirs = {c["name"] for c in candidate.info["cases"]}
+        names = [n for n in cases if n in theirs and (not args.only or any(s in n for s in args.only))]
+        missing = sorted(set(cases) ^ theirs)
+        for side in sides:
+            rev = getattr(args, f"{side.role}_rev")
+            print(f"{side.role}: {side.spec}" + (f" at {rev}" if rev else "")
+                  + f" ({side.info['python']}; {side.info.get('backend_file')})")
+        print(f"{len(names)} benchmarks, size {args.size}, budget {args.budget:.0f} s, "
+              f"gather_sync compiled graph: {args.compiled_rounds}", flush=True)
+        deadline = time.monotonic() + args.budget
+        for i, name in enumerate(names):
+            share = max(0.0, deadline - time.monotonic()) / (len(names) - i)
+            tol = _tolerance(cases[name], overrides, args.tolerance)
+            r = run_benchmark(name, tol, base, candidate, share, args.max_pairs)
+            results.append(r)
+            ratio = r.judgement.ratio if r.judgement else None
+            print(f"  {name}: {len(r.base_s)} pairs in {r.seconds:.0f} s, "
+                  f"{_fmt(ratio.estimate if ratio else None)} "
+                  f"[{_fmt(ratio.lo if ratio else None)}, {_fmt(ratio.hi if ratio else None)}]: "
+                  f"{r.label}" + (f" ({r.error})" if r.error else ""), flush=True)
+            if r.error or (r.confirmation and r.confirmation.error):
+                break
+    except (SideError, subprocess.CalledProcessError) as exc:
+        failure = str(exc)
+        print(f"compare: {exc}", file=sys.stderr)
+    finally:
+        for side in sides:
+            side.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    notes = ["gather_sync: both sides with REFERENCE_COMPILED_ROUNDS=0 (plain lock-step rounds; "
+             "the compiled-graph path is not compared)" if args.compiled_rounds == "off" else
+             "gather_sync: each side decides whether to compile (load-sensitive)"]
+    if missing:
+        notes.append("benchmarks on one side only, not compared: " + ", ".join(missing))
+    if failure:
+        notes.append(f"STOPPED: {failure}")
+    load = os.getloadavg()
+    header = (f"base: {args.base}" + (f" at {args.base_rev}" if args.base_rev else "")
+              + f"; candidate: {args.candidate}"
+              + (f" at {args.candidate_rev}" if args.candidate_rev else "")
+              + f"; size {args.size}; budget {args.budget:.0f} s; load average at the end "
+              + f"{load[0]:.1f}")
+    code = status(results)
+    if failure and code == 0:
+        code = 2
+    text = "\n".join([header, "", table(results), "", *notes, "", summary(results)]) + "\n"
+    print("\n" + text, end="")
+    (results_dir / "compare.md").write_text(text)
+    (results_dir / "compare.json").write_text(json.dumps({
+        "argv": sys.argv if argv is None else ["compare", *argv],
+        **{side.role: {"spec": side.spec, "rev": getattr(args, f"{side.role}_rev"),
+                       "python": side.info.get("python"), "backend_file": side.info.get("backend_file")}
+           for side in sides},
+        "error": failure,
+        "size": args.size, "budget_s": args.budget, "compiled_rounds": args.compiled_rounds,
+        "benchmarks": [r.as_dict() for r in results],
+        "status": code,
+    }, indent=1))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""One side of ``python -m conformance.bench compare``: a long-lived benchmark
+process for one backend, started and warmed once, that runs single rounds of
+the benchmarks when asked.
+
+    python -m conformance.bench.side BACKEND SIZE
+
+(:mod:`conformance.bench.compare` starts it; it is not meant to be run by
+hand). It starts its own local Ray, imports the backend and answers requests,
+one JSON object per line on stdin, one JSON answer per line on the stdout it
+was started with (anything else the process prints goes to stderr):
+
+* ``{"op": "cases"}`` -> ``{"python": ..., "label": ..., "backend_file": ..., "cases": [{"name", "workload",
+  "variant", "shards", "items"}, ...]}``: every timed benchmark of the backend
+  (:data:`conformance.bench.workloads.WORKLOADS`; ``readahead`` is a count the
+  conformance suite checks, not a time);
+* ``{"op": "round", "case": NAME, "repeat": K}`` -> ``{"seconds": s, "units": n}``:
+  one round, ``K`` (default 1) runs of the benchmark back to back
+  (:func:`conformance.bench.workloads.run_once`: each prepared and cleaned up
+  untimed), their timed seconds and units summed;
+* ``{"op": "quit"}``: shuts Ray down and exits.
+
+An error answers ``{"error": "..."}``. Case names leave the backend's label
+out (``cheap[gather_sync]``, ``cpu[gather_async-2shards]``) so that the two
+sides' benchmarks pair up whatever their backends are called.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+
+from conformance.bench import workloads as W
+
+#: workloads that report a count, not a time
+UNTIMED = ("readahead",)
+
+
+def case_name(workload: str, case: W.Case, multi_shard: bool) -> str:
+    variant = case.contender.variant
+    return (f"{workload}[{variant}" + (f"-{case.shards}shards" if multi_shard else "")
+            + (f"-{case.items}items" if case.items else "") + "]")
+
+
+def backend_cases(spec: str, sizes: W.Sizes) -> dict[str, tuple[str, W.Case]]:
+    """Every timed benchmark of backend ``spec``: name -> (workload, case)."""
+    label = W.backend_label(spec)
+    out = {}
+    for name, workload in W.WORKLOADS.items():
+        if name in UNTIMED:
+            continue
+        multi = len(workload.shard_counts(sizes)) > 1
+        for case in W.cases(workload, [(label, spec)], sizes):
+            if case.contender.kind == "backend":
+                out[case_name(name, case, multi)] = (name, case)
+    return out
+
+
+def serve(spec: str, size: str, requests, answers) -> None:
+    import ray
+
+    sizes = W.SIZES[size]
+    ray.init(include_dashboard=False, logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
+    cases = backend_cases(spec, sizes)
+    jobs: dict[str, W.Job] = {}
+
+    def answer(obj) -> None:
+        answers.write(json.dumps(obj) + "\n")
+        answers.flush()
+
+    try:
+        for line in requests:
+            request = json.loads(line)
+            op = request.get("op")
+            try:
+                if op == "quit":
+                    break
+                if op == "cases":
+                    module = sys.modules.get(spec.partition(":")[0])
+                    answer({"python": sys.executable, "label": W.backend_label(spec),
+                            "backend_file": getattr(module, "__file__", None),
+                            "cases": [{"name": n, "workload": w, "variant": c.contender.variant,
+                                       "shards": c.shards, "items": c.items}
+                                      for n, (w, c) in cases.items()]})
+                elif op == "round":
+                    name = request["case"]
+                    if name not in jobs:
+                        workload, case = cases[name]
+                        jobs[name] = W.WORKLOADS[workload].job(case, sizes)
+                    units, seconds = 0, 0.0
+                    for _ in range(int(request.get("repeat", 1))):
+                        done, took, _ = W.run_once(jobs[name])
+                        units, seconds = units + done, seconds + took
+                    answer({"seconds": seconds, "units": units})
+                else:
+                    answer({"error": f"unknown op {op!r}"})
+            except Exception as exc:  # reported to the comparing process, which stops
+                traceback.print_exc()
+                answer({"error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        W.close_mp_pools()
+        ray.shutdown()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print("usage: python -m conformance.bench.side BACKEND SIZE", file=sys.stderr)
+        return 2
+    spec, size = argv
+    if size not in W.SIZES:
+        print(f"SIZE must be one of {', '.join(W.SIZES)}, got {size!r}", file=sys.stderr)
+        return 2
+    # answers go to the stdout this process was given; everything else printed
+    # here (the backend, Ray) goes to stderr
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    serve(spec, size, sys.stdin, answers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+"""The statistics of ``python -m conformance.bench compare``: a candidate's
+speed relative to a base's, from rounds run alternately, with a 95 % confidence
+interval, and the verdict drawn from it.
+
+**The samples are pairs.** The two sides run alternately, ABBA (A B, B A, A B,
+...): each pair is one round of each side, back to back, so both see the same
+machine; alternating the order within pairs cancels an advantage of going
+first or second. A pair's ratio is the candidate's seconds per unit over the
+base's. A neighbour's burst that lands on a pair moves both of its rounds,
+which cancels in the ratio; what is left is noise in the log of the ratio.
+
+**Method: Hodges-Lehmann with the Wilcoxon signed-rank interval, on the log
+of the per-pair ratios.** The estimate of the shift is the median of the
+Walsh averages ``(d_i + d_j) / 2``, ``i <= j``; the 95 % interval is the
+range between the ``C``-th smallest and ``C``-th largest Walsh average, where
+``C - 1`` is the largest signed-rank statistic ``T`` with ``P(T <= C - 1) <=
+0.025`` under no change (the exact null distribution; it needs 6 pairs at
+least). Exponentiated, these are the ratio and its interval. Why this and not
+a bootstrap of the per-pair ratios:
+
+* the interval's coverage is exact for any continuous distribution of the
+  log-ratios symmetric about the shift, at the small sample sizes a
+  time-bounded run gets (6-30 pairs), where a percentile bootstrap
+  undercovers;
+* it is the paired form of the Hodges-Lehmann / Mann-Whitney pair: the
+  unpaired one would throw away the pairing that the interleaving bought;
+* a few pairs hit by a burst (outliers) move it little: the estimate is a
+  median, its interval a range of ranks.
+
+Plain Python (the exact null distribution is a small convolution), so the
+module has no dependency; tests check it against published critical values
+and against samples with known shifts.
+
+**Verdict** (:func:`judge`), for a benchmark with tolerance ``tol`` (the
+smallest slowdown that must be caught, 0.10 for 10 %):
+
+* *slower*: the interval lies above 1; *faster*: below 1; else *no change
+  detected*;
+* *resolved* when the interval is narrower than the tolerance
+  (``hi / lo - 1 <= tol``) or already settles the decision (entirely above
+  ``1 + tol``, or entirely below 1); a run that ends unresolved says so;
+* the gate **fails** (*regressed*) on a *slower* verdict whose estimate is
+  above ``1 + tol / 2``: half-way between no change and the change to catch.
+  A *slower* verdict below that is reported as slower within tolerance (two
+  processes are never quite alike: a systematic 1-3 % is not a regression).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+#: two-sided confidence of the interval
+CONFIDENCE = 0.95
+#: fewest pairs a verdict is drawn from (the 95 % signed-rank interval needs 6)
+MIN_PAIRS = 6
+
+SLOWER, FASTER, NO_CHANGE = "slower", "faster", "no change detected"
+VERDICTS = (SLOWER, FASTER, NO_CHANGE)
+
+
+@cache
+def _signed_rank_counts(n: int) -> tuple[int, ...]:
+    """``counts[t]``: how many of the ``2**n`` sign assignments of ranks
+    ``1..n`` give the signed-rank statistic ``T+ = t`` (no ties)."""
+    counts = [1]
+    for rank in range(1, n + 1):
+        grown = counts + [0] * rank
+        for t, c in enumerate(counts):
+            grown[t + rank] += c
+        counts = grown
+    return tuple(counts)
+
+
+def signed_rank_critical(n: int, alpha: float = 1 - CONFIDENCE) -> int | None:
+    """The largest ``t`` with ``P(T+ <= t) <= alpha / 2`` for ``n`` pairs under
+    no change (two-sided test at level ``alpha``), or None when even ``t = 0``
+    is too likely (``n`` too small for an interval at this level)."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n!r}")
+    counts = _signed_rank_counts(n)
+    total = 2 ** n
+    cumulative = 0
+    best = None
+    for t, c in enumerate(counts):
+        cumulative += c
+        if cumulative / total <= alpha / 2:
+            best = t
+        else:
+            break
+    return best
+
+
+def _walsh_averages(d: Sequence[float]) -> list[float]:
+    return sorted((d[i] + d[j]) / 2 for i in range(len(d)) for j in range(i, len(d)))
+
+
+def _median(values: Sequence[float]) -> float:
+    s = sorted(values)
+    mid = len(s) // 2
+    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A shift estimate with its confidence interval (``lo <= estimate <= hi``),
+    or ``lo``/``hi`` None when there are too few samples for one."""
+
+    estimate: float
+    lo: float | None
+    hi: float | None
+    n: int
+
+
+def hodges_lehmann(d: Sequence[float], alpha: float = 1 - CONFIDENCE) -> Interval:
+    """The one-sample Hodges-Lehmann estimate of the centre of ``d`` and its
+    distribution-free ``1 - alpha`` interval from the Wilcoxon signed-rank test."""
+    d = [float(x) for x in d]
+    if not d:
+        raise ValueError("d must hold at least one sample")
+    if any(math.isnan(x) or math.isinf(x) for x in d):
+        raise ValueError("d must hold finite numbers")
+    walsh = _walsh_averages(d)
+    estimate = _median(walsh)
+    critical = signed_rank_critical(len(d), alpha)
+    if critical is None:
+        return Interval(estimate, None, None, len(d))
+    c = critical + 1  # the C-th smallest and C-th largest Walsh averages
+    return Interval(estimate, walsh[c - 1], walsh[len(walsh) - c], len(d))
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """CANDIDATE / BASE (> 1: the candidate is slower) with its interval."""
+
+    estimate: float
+    lo: float | None
+    hi: float | None
+    pairs: int
+
+    @property
+    def width(self) -> float | None:
+        """``hi / lo - 1``: how wide the interval is, as a relative change."""
+        if self.lo is None or self.hi is None:
+            return None
+        return self.hi / self.lo - 1
+
+
+def paired_ratios(base: Sequence[float], candidate: Sequence[float]) -> list[float]:
+    """Per pair, the candidate's cost over the base's (both in seconds per unit)."""
+    if len(base) != len(candidate):
+        raise ValueError(f"base and candidate must pair up: {len(base)} and {len(candidate)} rounds")
+    if any(x <= 0 for x in (*base, *candidate)):
+        raise ValueError("round costs must be positive")
+    return [c / b for b, c in zip(base, candidate, strict=True)]
+
+
+def ratio_interval(ratios: Sequence[float]) -> Ratio:
+    """The ratio and its 95 % interval from per-pair ratios (see the module
+    docstring: Hodges-Lehmann on their logs)."""
+    if any(r <= 0 for r in ratios):
+        raise ValueError("ratios must be positive")
+    hl = hodges_lehmann([math.log(r) for r in ratios])
+    exp = math.exp
+    return Ratio(exp(hl.estimate), None if hl.lo is None else exp(hl.lo),
+                 None if hl.hi is None else exp(hl.hi), hl.n)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    ratio: Ratio
+    tolerance: float
+    verdict: str  # one of VERDICTS
+    resolved: bool
+    regressed: bool  # slower beyond tolerance: the gate fails
+
+    @property
+    def label(self) -> str:
+        """What the gate's table says."""
+        if self.regressed:
+            return "SLOWER"
+        if self.ratio.lo is None:
+            return "unresolved (too few rounds)"
+        if not self.resolved:
+            return f"unresolved ({self.verdict})"
+        if self.verdict == SLOWER:
+            return "slower, within tolerance"
+        return self.verdict
+
+
+def resolved(ratio: Ratio, tolerance: float) -> bool:
+    """Narrow enough to act on: narrower than the tolerance, or already
+    entirely above ``1 + tolerance`` or entirely below 1."""
+    if tolerance <= 0:
+        raise ValueError(f"tolerance must be positive, got {tolerance!r}")
+    if ratio.lo is None or ratio.hi is None:
+        return False
+    return ratio.width <= tolerance or ratio.lo > 1 + tolerance or ratio.hi < 1
+
+
+def judge(ratio: Ratio, tolerance: float) -> Judgement:
+    """The verdict on one benchmark (module docstring, "Verdict")."""
+    done = resolved(ratio, tolerance)
+    if ratio.lo is not None and ratio.lo > 1:
+        verdict = SLOWER
+    elif ratio.hi is not None and ratio.hi < 1:
+        verdict = FASTER
+    else:
+        verdict = NO_CHANGE
+    regressed = done and verdict == SLOWER and ratio.estimate > 1 + tolerance / 2
+    return Judgement(ratio, tolerance, verdict, done, regressed)
+
+
+# -- two independent samples: comparison runs ------------------------------------------
+#
+# A comparison run (``python -m conformance.bench --backend A --backend B``) times
+# each contender's rounds one contender after the other, not in pairs, so the
+# ratio between two contenders is judged on two independent samples: the
+# two-sample Hodges-Lehmann estimate (the median of all differences of the
+# log-times) and its Mann-Whitney interval, the unpaired form of the method above.
+
+
+@cache
+def _rank_sum_counts(m: int, n: int) -> tuple[int, ...]:
+    """``counts[u]``: how many of the ``C(m + n, m)`` orderings of two samples
+    of sizes ``m`` and ``n`` give the Mann-Whitney statistic ``U = u`` (no ties)."""
+    if m == 0 or n == 0:
+        return (1,)
+    # the largest element is from the first sample (it then beats all n of the
+    # second: U grows by n) or from the second
+    with_first = _rank_sum_counts(m - 1, n)
+    with_second = _rank_sum_counts(m, n - 1)
+    out = [0] * (m * n + 1)
+    for u, c in enumerate(with_first):
+        out[u + n] += c
+    for u, c in enumerate(with_second):
+        out[u] += c
+    return tuple(out)
+
+
+def mann_whitney_critical(m: int, n: int, alpha: float = 1 - CONFIDENCE) -> int | None:
+    """The largest ``u`` with ``P(U <= u) <= alpha / 2`` for samples of sizes
+    ``m`` and ``n`` under no difference, or None when the samples are too small
+    for an interval at this level."""
+    if m < 1 or n < 1:
+        raise ValueError(f"both samples need at least one value, got sizes {m!r} and {n!r}")
+    counts = _rank_sum_counts(m, n)
+    total = sum(counts)
+    cumulative, best = 0, None
+    for u, c in enumerate(counts):
+        cumulative += c
+        if cumulative / total <= alpha / 2:
+            best = u
+        else:
+            break
+    return best
+
+
+def two_sample_shift(x: Sequence[float], y: Sequence[float], alpha: float = 1 - CONFIDENCE) -> Interval:
+    """The Hodges-Lehmann estimate of the shift ``y - x`` (the median of the
+    ``m * n`` differences) and its distribution-free ``1 - alpha`` interval
+    from the Mann-Whitney test (the ``C``-th smallest and largest difference)."""
+    if not x or not y:
+        raise ValueError("both samples need at least one value")
+    diffs = sorted(float(b) - float(a) for a in x for b in y)
+    estimate = _median(diffs)
+    critical = mann_whitney_critical(len(x), len(y), alpha)
+    if critical is None:
+        return Interval(estimate, None, None, min(len(x), len(y)))
+    c = critical + 1
+    return Interval(estimate, diffs[c - 1], diffs[len(diffs) - c], min(len(x), len(y)))
+
+
+def ratio_between(x: Sequence[float], y: Sequence[float]) -> Ratio:
+    """``y / x`` for two independent samples of positive costs, with its 95 %
+    interval (:func:`two_sample_shift` on their logs)."""
+    if any(v <= 0 for v in (*x, *y)):
+        raise ValueError("costs must be positive")
+    s = two_sample_shift([math.log(v) for v in x], [math.log(v) for v in y])
+    exp = math.exp
+    return Ratio(exp(s.estimate), None if s.lo is None else exp(s.lo),
+                 None if s.hi is None else exp(s.hi), s.n)

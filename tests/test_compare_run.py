@@ -1,0 +1,73 @@
+"""``python -m conformance.bench compare`` end to end, at the smallest size: two
+real benchmark processes (each with its own local Ray) run two benchmarks
+interleaved, and the command writes its table and JSON. Nothing here asserts
+a speed or a particular verdict: on a shared machine any of them can come
+out; the test checks the run's structure, that both sides ran the same
+number of rounds in ABBA order, and that every verdict is one of the allowed
+ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conformance.bench import stats as S
+
+LABELS = {"SLOWER", "slower, within tolerance", S.FASTER, S.NO_CHANGE}
+NAMES = ["cheap[gather_async]", "first_item[gather_sync]"]
+
+
+def test_compare_reference_with_itself_end_to_end(tmp_path):
+    env = {**os.environ, "RAY_ADDRESS": "local"}
+    run = subprocess.run(
+        [sys.executable, "-m", "conformance.bench", "compare", "reference", "reference",
+         "--size=tiny", "--budget=12", "--max-pairs=10", f"--results={tmp_path}",
+         *[a for name in NAMES for a in ("-k", name)]],
+        capture_output=True, text=True, env=env, timeout=170)
+    assert run.returncode in (0, 1, 2), run.stderr[-2000:]
+    data = json.loads((tmp_path / "compare.json").read_text())
+    assert data["error"] is None, data["error"]
+    assert [b["name"] for b in data["benchmarks"]] == NAMES
+    assert data["status"] == run.returncode
+    assert data["compiled_rounds"] == "off"
+    for bench in data["benchmarks"]:
+        assert bench["error"] is None
+        assert 1 <= bench["pairs"] <= 10
+        assert len(bench["base_s_per_unit"]) == len(bench["candidate_s_per_unit"]) == bench["pairs"]
+        assert bench["first"][:2] == ["base", "candidate"][:bench["pairs"]]  # ABBA
+        assert all(t > 0 for t in bench["base_s_per_unit"] + bench["candidate_s_per_unit"])
+        label = bench["label"]
+        assert label in LABELS or label.startswith("unresolved"), label
+        assert bench["resolved"] == (label in LABELS - {"SLOWER"} or bench["regressed"])
+        if bench["lo"] is not None:
+            assert bench["lo"] <= bench["ratio"] <= bench["hi"]
+    table = (tmp_path / "compare.md").read_text()
+    assert "| benchmark | pairs | candidate / base | 95 % interval | tolerance | verdict |" in table
+    assert all(f"| {name} |" in table for name in NAMES)
+    # unresolved or slower is never reported as a pass
+    unsettled = [b for b in data["benchmarks"] if not b["resolved"] or b["regressed"]]
+    assert (run.returncode == 0) == (not unsettled)
+
+
+def test_a_revision_is_built_into_its_own_environment_with_this_harness(tmp_path):
+    """``--base-rev``: the revision's backend is the one imported, the harness
+    is this kit's, and the current environment's packages (Ray) are seen."""
+    from pathlib import Path
+
+    from conformance.bench import compare
+
+    root = Path(__file__).resolve().parent.parent
+    harness = compare.harness_path(tmp_path)
+    python, src = compare.build_revision(str(root), "HEAD", sys.executable, tmp_path / "base")
+    assert Path(python).is_relative_to(tmp_path)
+    probe = ("import json, reference, ray, conformance.bench.side as side; "
+             "print(json.dumps([reference.__file__, side.__file__]))")
+    out = subprocess.run([python, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join([harness, src])},
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    backend_file, side_file = json.loads(out.stdout)
+    assert Path(backend_file).is_relative_to(src)
+    assert Path(side_file).is_relative_to(harness)

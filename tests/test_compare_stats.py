@@ -1,0 +1,210 @@
+"""The statistics of ``python -m conformance.bench compare``
+(conformance/bench/stats.py) on synthetic samples with known answers: the
+signed-rank critical values against the published table, the Hodges-Lehmann
+estimate and interval on samples whose centre is known by construction, the
+interval's coverage on simulated runs with a known shift, and each verdict,
+including a benchmark that cannot be resolved. No Ray, no timing."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from conformance.bench import stats as S
+
+# Two-sided 0.05 critical values of the Wilcoxon signed-rank statistic (reject
+# no change when T <= value), as printed in the standard tables (e.g. Hollander
+# & Wolfe, Nonparametric Statistical Methods, table A.4; n < 6: no test).
+PUBLISHED_CRITICAL = {6: 0, 7: 2, 8: 3, 9: 5, 10: 8, 11: 10, 12: 13, 13: 17, 14: 21, 15: 25,
+                      16: 29, 17: 34, 18: 40, 19: 46, 20: 52}
+
+
+@pytest.mark.parametrize("n, critical", sorted(PUBLISHED_CRITICAL.items()))
+def test_signed_rank_critical_values_match_the_published_table(n, critical):
+    assert S.signed_rank_critical(n) == critical
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
+def test_too_few_pairs_have_no_95_percent_interval(n):
+    assert S.signed_rank_critical(n) is None
+    interval = S.hodges_lehmann([float(i) for i in range(n)])
+    assert interval.lo is None and interval.hi is None
+
+
+def test_null_distribution_of_three_ranks():
+    # T+ over the 8 sign patterns of ranks 1, 2, 3: 0, 1, 2, 3, 3, 4, 5, 6
+    assert S._signed_rank_counts(3) == (1, 1, 1, 2, 1, 1, 1)
+
+
+def test_hodges_lehmann_of_a_symmetric_sample_is_its_centre():
+    centre = 0.3
+    d = [centre + x for x in (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, -0.25, 0.25, 3.0, -3.0)]
+    interval = S.hodges_lehmann(d)
+    assert interval.estimate == pytest.approx(centre)
+    assert interval.lo < centre < interval.hi
+
+
+def test_interval_of_six_pairs_is_the_walsh_range():
+    # n = 6: C = 1, so the interval runs from the smallest Walsh average (the
+    # smallest sample) to the largest (the largest sample)
+    d = [0.1, 0.4, -0.2, 0.3, 0.05, 0.2]
+    interval = S.hodges_lehmann(d)
+    assert (interval.lo, interval.hi) == (min(d), max(d))
+
+
+def test_interval_of_ten_pairs_by_hand():
+    # d = 1..10: Walsh averages (i + j) / 2; C = 8 + 1 = 9, so the 9th smallest
+    # and the 9th largest. Sorted Walsh averages start 1, 1.5, 2, 2, 2.5, 2.5,
+    # 3, 3, 3 (9th: 3) and end symmetrically (9th largest: 11 - 3 = 8).
+    interval = S.hodges_lehmann([float(i) for i in range(1, 11)])
+    assert interval.estimate == pytest.approx(5.5)
+    assert (interval.lo, interval.hi) == (3.0, 8.0)
+
+
+def test_an_outlier_barely_moves_the_estimate():
+    d = [0.0, 0.01, -0.01, 0.02, -0.02, 0.005, -0.005, 0.015]
+    calm = S.hodges_lehmann(d).estimate
+    stormy = S.hodges_lehmann([*d[:-1], 5.0]).estimate
+    assert abs(stormy - calm) < 0.02
+    assert abs(sum([*d[:-1], 5.0]) / len(d) - sum(d) / len(d)) > 0.5  # the mean moves a lot
+
+
+def _simulate(rng: random.Random, shift: float, pairs: int, sigma: float) -> list[float]:
+    """Per-pair ratios candidate/base: the candidate is ``shift`` times slower,
+    each round of either side has its own noise, and each pair shares a load
+    factor that cancels (as the interleaving intends)."""
+    out = []
+    for _ in range(pairs):
+        load = math.exp(rng.gauss(0, 0.5))
+        base = load * math.exp(rng.gauss(0, sigma))
+        candidate = load * shift * math.exp(rng.gauss(0, sigma))
+        out.append(candidate / base)
+    return out
+
+
+@pytest.mark.parametrize("shift", [1.0, 1.1, 0.8])
+def test_interval_covers_a_known_shift_95_percent_of_the_time(shift):
+    rng = random.Random(18)
+    trials, covered = 400, 0
+    for _ in range(trials):
+        r = S.ratio_interval(_simulate(rng, shift, pairs=12, sigma=0.05))
+        covered += r.lo <= shift <= r.hi
+    # exact coverage is at least 95 %; allow for 400 trials (sd ~ 1.1 %)
+    assert covered / trials >= 0.92
+
+
+def test_paired_ratios_pair_by_position_and_reject_bad_input():
+    assert S.paired_ratios([1.0, 2.0], [1.5, 1.0]) == [1.5, 0.5]
+    with pytest.raises(ValueError, match="pair up"):
+        S.paired_ratios([1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="positive"):
+        S.paired_ratios([0.0], [1.0])
+    with pytest.raises(ValueError, match="at least one"):
+        S.hodges_lehmann([])
+    with pytest.raises(ValueError, match="tolerance"):
+        S.judge(S.ratio_interval([1.0] * 6), 0)
+
+
+def test_ten_percent_slower_and_tight_is_a_regression():
+    rng = random.Random(1)
+    ratio = S.ratio_interval(_simulate(rng, 1.10, pairs=20, sigma=0.02))
+    j = S.judge(ratio, tolerance=0.10)
+    assert j.verdict == S.SLOWER and j.resolved and j.regressed
+    assert j.label == "SLOWER"
+
+
+def test_unchanged_and_tight_is_no_change():
+    j = S.judge(S.ratio_interval([1.0 + x for x in (-0.02, 0.01, 0.0, 0.015, -0.01, 0.005, -0.005,
+                                                       0.02)]), tolerance=0.10)
+    assert j.verdict == S.NO_CHANGE and j.resolved and not j.regressed
+    assert j.label == S.NO_CHANGE
+
+
+def test_faster_is_reported_and_passes():
+    j = S.judge(S.ratio_interval([0.8, 0.82, 0.79, 0.81, 0.8, 0.78, 0.83, 0.8]), tolerance=0.10)
+    assert j.verdict == S.FASTER and j.resolved and not j.regressed
+
+
+def test_a_small_systematic_difference_is_slower_within_tolerance():
+    # 2 % slower, tightly measured: statistically slower, but not beyond 10 %
+    j = S.judge(S.ratio_interval([1.02 + x for x in (-0.003, 0.002, 0.0, 0.001, -0.001, 0.003,
+                                                       -0.002, 0.0015)]), tolerance=0.10)
+    assert j.verdict == S.SLOWER and j.resolved and not j.regressed
+    assert j.label == "slower, within tolerance"
+
+
+def test_noisy_samples_are_unresolved_never_a_pass():
+    # ratios all over the place: the interval is far wider than 10 %
+    noisy = [0.6, 1.7, 0.9, 1.4, 0.7, 1.9, 1.1, 0.5]
+    j = S.judge(S.ratio_interval(noisy), tolerance=0.10)
+    assert not j.resolved and not j.regressed
+    assert j.label.startswith("unresolved")
+
+
+def test_too_few_pairs_are_unresolved():
+    j = S.judge(S.ratio_interval([1.0, 1.01, 0.99]), tolerance=0.10)
+    assert not j.resolved and j.verdict == S.NO_CHANGE
+    assert j.label == "unresolved (too few rounds)"
+
+
+def test_a_wide_interval_above_the_tolerance_is_resolved_as_a_regression():
+    # 2x slower, noisily: too wide to be "narrow", but all of it above 1.1
+    j = S.judge(S.ratio_interval([1.6, 2.4, 1.8, 2.9, 1.5, 2.2, 2.0, 2.6]), tolerance=0.10)
+    assert j.ratio.width > 0.10
+    assert j.resolved and j.regressed
+
+
+# -- two independent samples (comparison runs' intervals) ---------------------------
+
+# Two-sided 0.05 critical values of the Mann-Whitney U statistic (reject when
+# U <= value), from the standard tables; (3, 3): no test at this level.
+PUBLISHED_U = {(4, 4): 0, (5, 5): 2, (6, 6): 5, (7, 7): 8, (8, 8): 13, (9, 9): 17, (10, 10): 23,
+               (20, 20): 127, (3, 5): 0, (4, 5): 1, (5, 10): 8}
+
+
+@pytest.mark.parametrize("sizes, critical", sorted(PUBLISHED_U.items()))
+def test_mann_whitney_critical_values_match_the_published_table(sizes, critical):
+    assert S.mann_whitney_critical(*sizes) == critical
+
+
+def test_three_rounds_each_cannot_give_a_95_percent_interval():
+    # C(6, 3) = 20 orderings: the most extreme has two-sided probability 0.1
+    assert S.mann_whitney_critical(3, 3) is None
+    r = S.ratio_between([1.0, 1.1, 0.9], [2.0, 2.1, 1.9])
+    assert r.lo is None and r.hi is None
+
+
+def test_two_sample_interval_by_hand():
+    # y = x + 3 with x = 0, 10, .., 40: the differences are 3 + 10 k, k = -4..4,
+    # k occurring 5 - |k| times; C = 2 + 1 = 3: the 3rd smallest is -27, the 3rd
+    # largest 33, the median 3
+    x = [0.0, 10.0, 20.0, 30.0, 40.0]
+    interval = S.two_sample_shift(x, [v + 3 for v in x])
+    assert interval.estimate == pytest.approx(3.0)
+    assert (interval.lo, interval.hi) == (pytest.approx(-27.0), pytest.approx(33.0))
+
+
+def test_two_sample_interval_covers_a_known_ratio():
+    rng = random.Random(7)
+    trials, covered = 300, 0
+    for _ in range(trials):
+        x = [math.exp(rng.gauss(0, 0.1)) for _ in range(6)]
+        y = [2.0 * math.exp(rng.gauss(0, 0.1)) for _ in range(6)]
+        r = S.ratio_between(x, y)
+        covered += r.lo <= 2.0 <= r.hi
+    assert covered / trials >= 0.92
+
+
+def test_report_interval_is_oriented_like_the_ratio():
+    from conformance.bench import report
+
+    # mine: 100 items in about 1 s a round; upstream: 50 items in about 2 s,
+    # so mine is 4x better (cost per item 0.01 s against 0.04 s)
+    mine = {"count": 100, "times": [0.97, 0.99, 1.0, 1.01, 1.03]}
+    upstream = {"count": 50, "times": [1.96, 1.98, 2.0, 2.02, 2.04]}
+    lo, hi = report.interval(mine, upstream)
+    assert lo < 4.0 < hi and hi / lo < 1.2
+    three = {"count": 50, "times": [1.98, 2.0, 2.02]}
+    assert report.interval({**mine, "times": [1.0, 1.0, 1.0]}, three) is None  # 3 rounds each: none
