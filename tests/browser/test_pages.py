@@ -1,0 +1,115 @@
+"""The report pages in a real browser (headless Chromium): they load without
+console errors, filtering to *failed* hides every other clause, a permalink
+scrolls to and highlights its clause, and *differences only* shows exactly the
+clauses whose results differ between two reports.
+
+The pages come from two real runs of the same suite modules (conftest.py): the
+model, and the model with a ``from_range`` that drops its last item."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _results(report: Path) -> dict[str, str]:
+    return {c["id"]: c["result"] for c in json.loads(report.read_text())["clauses"]}
+
+
+def _matrix(tmp_path: Path, *reports: Path) -> Path:
+    out = tmp_path / "matrix.html"
+    run = subprocess.run(
+        [sys.executable, "-m", "conformance.matrix", "--html", str(out), *map(str, reports)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return out
+
+
+def _in_viewport(page: Any, clause: str) -> bool:
+    return page.evaluate(
+        """id => { const r = document.getElementById(id).getBoundingClientRect();
+                   return r.top >= 0 && r.bottom <= window.innerHeight; }""",
+        clause,
+    )
+
+
+def _highlighted(page: Any, clause: str) -> bool:
+    return page.evaluate(
+        """id => { const el = document.getElementById(id);
+                   return el.matches(':target') && getComputedStyle(el).outlineStyle !== 'none'; }""",
+        clause,
+    )
+
+
+def test_the_run_page_loads_without_console_errors(runs, open_page) -> None:
+    report, page_path = runs["broken"]
+    page = open_page(page_path)
+    assert page.errors == []
+    assert sorted(page.visible_clauses()) == sorted(_results(report))
+    assert page.page.is_visible("#filters"), "the script shows the filter bar"
+
+
+def test_filtering_the_run_page_to_failed_hides_the_passing_clauses(runs, open_page) -> None:
+    report, page_path = runs["broken"]
+    results = _results(report)
+    failed = sorted(cid for cid, result in results.items() if result == "failed")
+    assert failed, "the premise: the broken backend fails a clause"
+    page = open_page(page_path)
+    page.page.select_option("select[name=result]", "failed")
+    assert sorted(page.visible_clauses()) == failed
+    assert page.errors == []
+
+
+def test_filtering_the_matrix_to_failed_hides_the_passing_clauses(runs, open_page, tmp_path) -> None:
+    reports = [runs["model"][0], runs["broken"][0]]
+    failing_somewhere = sorted(
+        cid for cid, result in _results(reports[1]).items()
+        if result == "failed" or _results(reports[0])[cid] == "failed"
+    )
+    page = open_page(_matrix(tmp_path, *reports))
+    assert page.errors == []
+    page.page.select_option("select[name=result]", "failed")
+    assert sorted(page.visible_clauses()) == failing_somewhere
+
+
+@pytest.mark.parametrize("which", ["run", "matrix"])
+def test_a_permalink_scrolls_to_and_highlights_its_clause(runs, open_page, tmp_path, which) -> None:
+    report, run_page = runs["model"]
+    clause = list(_results(report))[-1]  # the last clause: far below the first screen
+    path = run_page if which == "run" else _matrix(tmp_path, report)
+    page = open_page(path, clause)
+    assert _in_viewport(page.page, clause)
+    assert _highlighted(page.page, clause)
+    first = list(_results(report))[0]
+    assert not _in_viewport(page.page, first) and not _highlighted(page.page, first)
+    assert page.errors == []
+
+
+def test_a_permalink_to_a_filtered_out_clause_clears_the_filters(runs, open_page, tmp_path) -> None:
+    report, _ = runs["broken"]
+    passed = [cid for cid, result in _results(report).items() if result == "passed"]
+    page = open_page(_matrix(tmp_path, report))
+    page.page.select_option("select[name=result]", "failed")
+    assert passed[-1] not in page.visible_clauses()
+    page.page.evaluate("id => { location.hash = id; }", passed[-1])
+    page.page.wait_for_function("id => document.getElementById(id).offsetParent !== null", arg=passed[-1])
+    assert _in_viewport(page.page, passed[-1]) and _highlighted(page.page, passed[-1])
+
+
+def test_differences_only_shows_exactly_the_differing_clauses(runs, open_page, tmp_path) -> None:
+    model, broken = _results(runs["model"][0]), _results(runs["broken"][0])
+    differing = sorted(cid for cid in model if model[cid] != broken.get(cid, "untested"))
+    assert differing and len(differing) < len(model), "the premise: some clauses differ, not all"
+    page = open_page(_matrix(tmp_path, runs["model"][0], runs["broken"][0]))
+    assert len(page.visible_clauses()) == len(model)
+    page.page.check("input[name=differs]")
+    assert sorted(page.visible_clauses()) == differing
+    page.page.uncheck("input[name=differs]")
+    assert len(page.visible_clauses()) == len(model)
+    assert page.errors == []
