@@ -87,7 +87,7 @@ def bench(session: nox.Session) -> None:
     """Benchmarks (benchmarks/README.md), via ``python -m conformance.bench``:
     ``nox -s bench`` runs the full suite (under 30 min), ``-- --quick`` the quick one
     (under 5 min), each saving a baseline in .benchmarks/ and writing
-    benchmarks/results/ (results.md, chart.png). The regression gate:
+    benchmarks/results/ (results.md, chart.png, results.html). The regression gate:
     ``-- --baseline`` saves the reference's gate benchmarks as a baseline, ``-- --compare``
     reruns them and fails if a benchmark's ratio to a yardstick measured in the same run
     rose by more than its workload's threshold (conformance/bench/gate.py) over the last

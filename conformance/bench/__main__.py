@@ -7,7 +7,8 @@
 
 runs pytest on :mod:`conformance.bench.cases` with :mod:`conformance.bench.plugin`
 in a subprocess, writes pytest-benchmark's JSON to ``DIR/latest.json``, then
-``DIR/results.md`` and ``DIR/chart.png`` (:mod:`conformance.bench.report`). Every
+``DIR/results.md``, ``DIR/chart.png`` and ``DIR/results.html`` (the tables with the
+chart inline, one self-contained page) (:mod:`conformance.bench.report`). Every
 run is also saved as a pytest-benchmark baseline named NAME in the storage
 directory.
 
@@ -38,7 +39,8 @@ ALL = ["--pyargs", "conformance.bench"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m conformance.bench", allow_abbrev=False,
-        description="Run the benchmarks in pytest, then write DIR/results.md and DIR/chart.png "
+        description="Run the benchmarks in pytest, then write DIR/results.md, DIR/chart.png and "
+                    "DIR/results.html "
                     "from pytest-benchmark's DIR/latest.json; every run is saved as a baseline. "
                     "With --compare, the regression gate against the latest saved baseline.",
         epilog="Other arguments, and everything after --, go to pytest (e.g. -k cheap).")
