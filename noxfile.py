@@ -102,7 +102,8 @@ def bench(session: nox.Session) -> None:
 def matrix(session: nox.Session) -> None:
     """The suite against every available backend (reference, the model,
     ray.util.iter), written as one clause x backend table:
-    ``nox -s matrix -- [BACKEND ...] [--out PATH]`` (default conformance-matrix.md)."""
+    ``nox -s matrix -- [BACKEND | REPORT.json ...] [--out PATH] [--html PATH]``
+    (default conformance-matrix.md; ``--html`` a page with filters)."""
     _install(session, "test")
     session.run("python", "-m", "conformance.matrix", *session.posargs, env=_profile_env())
 

@@ -49,6 +49,7 @@ tr[data-clause] { scroll-margin-top: 5em; }
 .spec { color: #1f2328; } .spec p, .spec ul { margin: .3em 0; }
 details > summary { cursor: pointer; color: #0969da; }
 ul.tests { margin: .3em 0; padding-left: 1.2em; } ul.tests li { margin: .1em 0; }
+th .why { font-weight: 400; }
 .why { color: #57606a; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .filters { position: sticky; top: 0; background: #f6f8fa; border: 1px solid #d0d7de; padding: .5em;
   display: flex; flex-wrap: wrap; gap: .5em 1em; align-items: center; z-index: 1; }

@@ -64,6 +64,8 @@ def _test_item(test: TestRecord) -> str:
     return f"<li>{html.badge(test.status)} <code>{escape(test.nodeid)}</code>{note}</li>"
 
 
+#: results whose tests are listed unfolded: the messages say what went wrong
+_OPEN = ("failed", "error", "should-fail", "xfailed")
 _COLUMN = ' data-col="0"'  # the run is the page's only column of results
 
 
@@ -71,7 +73,7 @@ def _clause(row: ClauseRow, tests: list[TestRecord], text: str) -> str:
     reasons = f'<p class="why">{escape("; ".join(row.reasons))}</p>' if row.reasons else ""
     spec = f"<details><summary>spec text</summary><div class=\"spec\">{html.spec_html(text)}</div></details>"
     listed = (
-        f"<details{' open' if row.result in ('failed', 'error') else ''}><summary>{len(tests)} "
+        f"<details{' open' if row.result in _OPEN else ''}><summary>{len(tests)} "
         f"test{'s' if len(tests) != 1 else ''} citing it</summary>"
         f"<ul class=\"tests\">{''.join(_test_item(t) for t in tests)}</ul></details>"
         if tests else '<p class="why">no test of this run cites it</p>'
