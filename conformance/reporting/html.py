@@ -23,6 +23,7 @@ _ITEM = re.compile(r"^\s*(?:[-*]|\d+\.)\s+")
 STYLE = """
 :root { --pass:#1a7f37; --fail:#cf222e; --warn:#9a6700; --dev:#8250df; --skip:#57606a; --hl:#fff8c5; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; padding: 1em 1.5em;
   max-width: 1400px; color: #1f2328; background: #fff; }
 h1 { font-size: 1.5em; margin: .2em 0; } h2 { font-size: 1.2em; margin: 1.2em 0 .4em;

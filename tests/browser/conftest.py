@@ -79,8 +79,8 @@ class Page:
 def open_page(browser: Any) -> Iterator[Any]:
     contexts = []
 
-    def _open(path: Path, fragment: str = "") -> Page:
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+    def _open(path: Path, fragment: str = "", javascript: bool = True) -> Page:
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, java_script_enabled=javascript)
         contexts.append(context)
         page = Page(context.new_page())
         page.page.goto(path.resolve().as_uri() + (f"#{fragment}" if fragment else ""))

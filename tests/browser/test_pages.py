@@ -113,3 +113,14 @@ def test_differences_only_shows_exactly_the_differing_clauses(runs, open_page, t
     page.page.uncheck("input[name=differs]")
     assert len(page.visible_clauses()) == len(model)
     assert page.errors == []
+
+
+def test_without_javascript_every_clause_shows_and_a_permalink_still_works(runs, open_page, tmp_path) -> None:
+    report, run_page = runs["broken"]
+    results = _results(report)
+    clause = list(results)[-1]
+    for path in (run_page, _matrix(tmp_path, runs["model"][0], report)):
+        page = open_page(path, clause, javascript=False)
+        assert sorted(page.visible_clauses()) == sorted(results)
+        assert not page.page.is_visible("#filters")
+        assert _in_viewport(page.page, clause) and _highlighted(page.page, clause)
