@@ -1,4 +1,5 @@
-"""One self-contained HTML page for one run (``--conformance-html=PATH``).
+"""One self-contained HTML page for one run (``--conformance-html=PATH``, or
+``python -m conformance.reporting.run_page REPORT.json PAGE.html`` from a JSON report).
 
 It shows the run (backend, version, capabilities, spec version, Hypothesis profile,
 time), the number of clauses per level and result, then one section per spec
@@ -111,3 +112,28 @@ def render(report: RunReport) -> str:
         f"{_run_facts(report.run)}{_counts(report)}</header>{form}<main>{''.join(sections)}</main>"
     )
     return html.page(f"Conformance report: {backend}", body)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m conformance.reporting.run_page REPORT.json PAGE.html``: the page of
+    a run from its JSON report, as ``--conformance-html`` would have written it."""
+    import argparse
+    from pathlib import Path
+
+    from conformance.reporting.model import load
+
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.reporting.run_page", description=main.__doc__
+    )
+    parser.add_argument("report", type=Path)
+    parser.add_argument("page", type=Path)
+    args = parser.parse_args(argv)
+    if not args.report.is_file():
+        parser.error(f"no such report file: {args.report}")
+    args.page.write_text(render(load(args.report)), encoding="utf-8")
+    print(f"HTML report written to {args.page}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
