@@ -86,12 +86,6 @@ class RunReport:
     clauses: list[ClauseRow]
     tests: list[TestRecord]
 
-    def result_of(self, clause_id: str) -> str:
-        for row in self.clauses:
-            if row.id == clause_id:
-                return row.result
-        return "untested"
-
     def tests_citing(self) -> dict[str, list[TestRecord]]:
         """``{clause id: the tests citing it, in run order}``."""
         citing: dict[str, list[TestRecord]] = {}
