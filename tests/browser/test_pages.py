@@ -124,3 +124,30 @@ def test_without_javascript_every_clause_shows_and_a_permalink_still_works(runs,
         assert sorted(page.visible_clauses()) == sorted(results)
         assert not page.page.is_visible("#filters")
         assert _in_viewport(page.page, clause) and _highlighted(page.page, clause)
+
+
+def test_the_matrix_filters_by_level_chapter_backend_and_text(runs, open_page, tmp_path) -> None:
+    model_report, broken_report = runs["model"][0], runs["broken"][0]
+    clauses = json.loads(model_report.read_text())["clauses"]
+    page = open_page(_matrix(tmp_path, model_report, broken_report))
+    p = page.page
+    p.select_option("select[name=level]", "SHOULD")
+    assert sorted(page.visible_clauses()) == sorted(c["id"] for c in clauses if c["level"] == "SHOULD")
+    p.select_option("select[name=level]", "")
+    chapter = clauses[0]["chapter"]
+    p.select_option("select[name=chapter]", chapter)
+    assert sorted(page.visible_clauses()) == sorted(c["id"] for c in clauses if c["chapter"] == chapter)
+    p.select_option("select[name=chapter]", "")
+    # one backend: its column alone, and the result filter reads that column only
+    broken = _results(broken_report)
+    p.select_option("select[name=backend]", "1")
+    assert p.eval_on_selector_all("td[data-col='0']", "els => els.every(e => e.offsetParent === null)")
+    p.select_option("select[name=result]", "passed")
+    assert sorted(page.visible_clauses()) == sorted(c for c, r in broken.items() if r == "passed")
+    p.click("button[type=reset]")
+    p.wait_for_function("n => document.querySelectorAll('[data-clause]:not([hidden])').length === n",
+                        arg=len(clauses))
+    p.fill("input[name=q]", "from_range")
+    shown = page.visible_clauses()
+    assert "SRC-2" in shown and 0 < len(shown) < len(clauses)
+    assert page.errors == []
