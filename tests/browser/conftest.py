@@ -105,9 +105,10 @@ def _run_suite(work: Path, backend: str, name: str) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+def runs(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
     """``{name: (JSON report, HTML page)}`` of two real runs of the same suite modules:
-    the model, and the model with a broken ``from_range``."""
+    the model, and the model with a broken ``from_range`` (made only when there is a
+    browser to look at them)."""
     work = tmp_path_factory.mktemp("runs")
     (work / "broken_model.py").write_text(BROKEN_BACKEND)
     return {
