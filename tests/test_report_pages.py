@@ -38,6 +38,8 @@ class Clauses(HTMLParser):
         self._row: dict | None = None
         self._cell: list[str] | None = None
         self._depth = 0
+        self._row_tag = ""
+        self._row_depth = 0  # open elements named like the clause's own (tables nest rows)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
@@ -46,8 +48,11 @@ class Clauses(HTMLParser):
                 self.external.append(f"{tag} {key}={a[key]}")
         if tag == "link":
             self.external.append("link")
+        if self._row is not None and tag == self._row_tag:
+            self._row_depth += 1
         if "data-clause" in a:
             self._row = self.rows[str(a["id"])] = {"results": [], "texts": [], "tests": 0}
+            self._row_tag, self._row_depth = tag, 1
             self.differs[str(a["id"])] = str(a.get("data-differs"))
         elif self._row is not None and "data-result" in a and self._cell is None:
             self._row["results"].append(a["data-result"])
@@ -63,8 +68,10 @@ class Clauses(HTMLParser):
             if self._depth == 0:
                 self._row["texts"].append("".join(self._cell))
                 self._cell = None
-        if tag in ("tr", "article"):
-            self._row = None
+        if self._row is not None and tag == self._row_tag:
+            self._row_depth -= 1
+            if self._row_depth == 0:
+                self._row = None
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:

@@ -15,29 +15,6 @@ from html import escape
 
 from conformance.reporting import html
 
-_SEPARATOR = re.compile(r"^\|(\s*:?-{3,}:?\s*\|)+\s*$")
-
-
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
-
-
-def _table(lines: list[str]) -> str:
-    head, aligns, body = _cells(lines[0]), _cells(lines[1]), [_cells(line) for line in lines[2:]]
-    right = [a.endswith(":") for a in aligns]
-
-    def row(cells: list[str], tag: str) -> str:
-        return "<tr>" + "".join(
-            f'<{tag}{" class=num" if i < len(right) and right[i] else ""}>{html.inline(c)}</{tag}>'
-            for i, c in enumerate(cells)
-        ) + "</tr>"
-
-    return (
-        f"<table><thead>{row(head, 'th')}</thead><tbody>"
-        + "".join(row(cells, "td") for cells in body)
-        + "</tbody></table>"
-    )
-
 
 def from_markdown(text: str) -> str:
     """The HTML body of the markdown report ``text``."""
@@ -51,8 +28,8 @@ def from_markdown(text: str) -> str:
         if heading and len(lines) == 1:
             level = len(heading.group(1))
             out.append(f"<h{level}>{html.inline(heading.group(2))}</h{level}>")
-        elif len(lines) >= 2 and lines[0].startswith("|") and _SEPARATOR.match(lines[1]):
-            out.append(_table(lines))
+        elif html.is_table(lines):
+            out.append(html.table(lines))
         else:
             out.append(f"<p>{html.inline(' '.join(line.strip() for line in lines))}</p>")
     return "".join(out)

@@ -19,6 +19,7 @@ _CODE = re.compile(r"`([^`]+)`")
 _STRONG = re.compile(r"\*\*(.+?)\*\*")
 _EM = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 _ITEM = re.compile(r"^\s*(?:[-*]|\d+\.)\s+")
+_SEPARATOR = re.compile(r"^\|(\s*:?-{3,}:?\s*\|)+\s*$")
 
 STYLE = """
 :root { --pass:#1a7f37; --fail:#cf222e; --warn:#9a6700; --dev:#8250df; --skip:#57606a; --hl:#fff8c5; }
@@ -29,7 +30,8 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin:
 h1 { font-size: 1.5em; margin: .2em 0; } h2 { font-size: 1.2em; margin: 1.2em 0 .4em;
   border-bottom: 1px solid #d0d7de; } h3 { font-size: 1em; margin: 0; }
 code { font: 12px ui-monospace, "SFMono-Regular", Menlo, monospace; background: #f6f8fa; padding: 0 .2em; }
-table { border-collapse: collapse; } th, td { border: 1px solid #d0d7de; padding: .25em .5em;
+table { border-collapse: collapse; } .num { text-align: right; }
+th, td { border: 1px solid #d0d7de; padding: .25em .5em;
   text-align: left; vertical-align: top; }
 dl.run { display: grid; grid-template-columns: max-content 1fr; gap: .1em 1em; margin: .5em 0; }
 dl.run dt { font-weight: 600; } dl.run dd { margin: 0; }
@@ -134,11 +136,41 @@ def inline(text: str) -> str:
     return "".join(out)
 
 
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def is_table(lines: list[str]) -> bool:
+    """True when ``lines`` are a markdown pipe table (header, separator, rows)."""
+    return len(lines) >= 2 and lines[0].lstrip().startswith("|") and bool(_SEPARATOR.match(lines[1]))
+
+
+def table(lines: list[str]) -> str:
+    """A markdown pipe table as HTML; ``---:`` columns are right-aligned (class ``num``)."""
+    head, aligns, body = _cells(lines[0]), _cells(lines[1]), [_cells(line) for line in lines[2:]]
+    right = [a.endswith(":") for a in aligns]
+
+    def row(cells: list[str], tag: str) -> str:
+        return "<tr>" + "".join(
+            f'<{tag}{" class=num" if i < len(right) and right[i] else ""}>{inline(c)}</{tag}>'
+            for i, c in enumerate(cells)
+        ) + "</tr>"
+
+    return (
+        f"<table><thead>{row(head, 'th')}</thead><tbody>"
+        + "".join(row(cells, "td") for cells in body)
+        + "</tbody></table>"
+    )
+
+
 def spec_html(text: str) -> str:
-    """A clause's spec text (markdown paragraphs and lists) as HTML."""
+    """A clause's spec text (markdown paragraphs, lists and tables) as HTML."""
     blocks = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = block.splitlines()
+        if is_table(lines):
+            blocks.append(table(lines))
+            continue
         listed = all(_ITEM.match(line) or line.startswith("  ") for line in lines)
         if lines and listed and _ITEM.match(lines[0]):
             items: list[str] = []
