@@ -189,3 +189,19 @@ def test_the_benchmark_page_holds_every_table_row_and_the_chart(tmp_path: Path) 
     assert page.count('src="data:image/png;base64,') == 1
     parser = _parse(page)
     assert parser.external == [] and "<link" not in page
+
+
+def test_every_clause_has_its_spec_text_and_a_table_row_clause_its_row() -> None:
+    from conformance.reporting import spectext
+
+    texts = spectext.texts()
+    spec = clauses.SPEC_PATH.read_text(encoding="utf-8")
+    assert set(texts) == set(clauses.index())
+    for cid, text in texts.items():
+        assert text, cid
+        assert text.splitlines()[0] in spec, cid
+    rows = [line for line in spec.splitlines() if line.startswith("| **") and "** |" in line]
+    assert rows, "the premise: the spec has clauses that are table rows"
+    for line in rows:
+        cid = line.split("**")[1]
+        assert line in texts[cid], cid
