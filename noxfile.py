@@ -44,6 +44,35 @@ def tests(session: nox.Session) -> None:
     session.run(*_conformance_args(session, "reference"), env=env)
 
 
+def _install_chromium(session: nox.Session) -> str | None:
+    """Install Debian's ``chromium`` package when it is missing and this is a root
+    shell with apt-get; return why the browser tests cannot run, or None."""
+    if CHROMIUM.exists():
+        return None
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        return f"Chromium is not installed at {CHROMIUM} and cannot be installed here (needs root, apt-get)"
+    install = ["apt-get", "install", "-y", "chromium"]
+    for step in (install, ["apt-get", "update"], install):
+        if CHROMIUM.exists():
+            break
+        session.run(*step, external=True, success_codes=range(256))
+    return None if CHROMIUM.exists() else "Chromium could not be installed (apt-get install chromium failed)"
+
+
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """The report pages in headless Chromium (tests/browser): no console errors,
+    filters, permalinks, the differences-only view. Uses Debian's ``chromium``
+    package (installed here when missing and possible) through Playwright; when
+    Chromium cannot be had, says so and skips."""
+    why_not = _install_chromium(session)
+    if why_not:
+        session.skip(why_not)
+    _install(session)
+    session.install("playwright")
+    session.run("pytest", "tests/browser", *session.posargs, env={"CHROMIUM": str(CHROMIUM)})
+
+
 @nox.session(python=PYTHON)
 def conformance(session: nox.Session) -> None:
     """The suite against one backend: ``nox -s conformance -- BACKEND [pytest args]``
@@ -107,31 +136,3 @@ def matrix(session: nox.Session) -> None:
     _install(session, "test")
     session.run("python", "-m", "conformance.matrix", *session.posargs, env=_profile_env())
 
-
-def _install_chromium(session: nox.Session) -> str | None:
-    """Install Debian's ``chromium`` package when it is missing and this is a root
-    shell with apt-get; return why the browser tests cannot run, or None."""
-    if CHROMIUM.exists():
-        return None
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        return f"Chromium is not installed at {CHROMIUM} and cannot be installed here (needs root, apt-get)"
-    install = ["apt-get", "install", "-y", "chromium"]
-    for step in (install, ["apt-get", "update"], install):
-        if CHROMIUM.exists():
-            break
-        session.run(*step, external=True, success_codes=range(256))
-    return None if CHROMIUM.exists() else "Chromium could not be installed (apt-get install chromium failed)"
-
-
-@nox.session(python=PYTHON)
-def browser(session: nox.Session) -> None:
-    """The report pages in headless Chromium (tests/browser): no console errors,
-    filters, permalinks, the differences-only view. Uses Debian's ``chromium``
-    package (installed here when missing and possible) through Playwright; when
-    Chromium cannot be had, says so and skips."""
-    why_not = _install_chromium(session)
-    if why_not:
-        session.skip(why_not)
-    _install(session)
-    session.install("playwright")
-    session.run("pytest", "tests/browser", *session.posargs, env={"CHROMIUM": str(CHROMIUM)})
