@@ -135,4 +135,3 @@ def matrix(session: nox.Session) -> None:
     (default conformance-matrix.md; ``--html`` a page with filters)."""
     _install(session, "test")
     session.run("python", "-m", "conformance.matrix", *session.posargs, env=_profile_env())
-
