@@ -7,6 +7,8 @@ kit into its own environment and calls what an installed kit offers its users
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -14,6 +16,8 @@ nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
+#: Debian's Chromium, which the browser tests drive (no browser is downloaded)
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -38,6 +42,35 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "tests", env=env)
     session.run(*_conformance_args(session, "conformance.model"), env=env)
     session.run(*_conformance_args(session, "reference"), env=env)
+
+
+def _install_chromium(session: nox.Session) -> str | None:
+    """Install Debian's ``chromium`` package when it is missing and this is a root
+    shell with apt-get; return why the browser tests cannot run, or None."""
+    if CHROMIUM.exists():
+        return None
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        return f"Chromium is not installed at {CHROMIUM} and cannot be installed here (needs root, apt-get)"
+    install = ["apt-get", "install", "-y", "chromium"]
+    for step in (install, ["apt-get", "update"], install):
+        if CHROMIUM.exists():
+            break
+        session.run(*step, external=True, success_codes=range(256))
+    return None if CHROMIUM.exists() else "Chromium could not be installed (apt-get install chromium failed)"
+
+
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """The report pages in headless Chromium (tests/browser): no console errors,
+    filters, permalinks, the differences-only view. Uses Debian's ``chromium``
+    package (installed here when missing and possible) through Playwright; when
+    Chromium cannot be had, says so and skips."""
+    why_not = _install_chromium(session)
+    if why_not:
+        session.skip(why_not)
+    _install(session)
+    session.install("playwright")
+    session.run("pytest", "tests/browser", *session.posargs, env={"CHROMIUM": str(CHROMIUM)})
 
 
 @nox.session(python=PYTHON)
@@ -86,7 +119,7 @@ def bench(session: nox.Session) -> None:
     """Benchmarks (benchmarks/README.md), via ``python -m conformance.bench``:
     ``nox -s bench`` runs the full suite (under 30 min), ``-- --quick`` the quick one
     (under 5 min), each saving a pytest-benchmark baseline in .benchmarks/ and writing
-    benchmarks/results/ (results.md, chart.png). The regression gate:
+    benchmarks/results/ (results.md, chart.png, results.html). The regression gate:
     ``-- compare BASE CANDIDATE [--base-rev REV] ...`` runs both sides interleaved in one
     run and fails when the candidate is slower beyond tolerance, with a 95 % interval per
     benchmark (conformance/bench/compare.py; ``-- --compare --base-rev main`` is the
@@ -106,7 +139,8 @@ def bench(session: nox.Session) -> None:
 def matrix(session: nox.Session) -> None:
     """The suite against every available backend (reference, the model,
     ray.util.iter), written as one clause x backend table:
-    ``nox -s matrix -- [BACKEND ...] [--out PATH]`` (default conformance-matrix.md)."""
+    ``nox -s matrix -- [BACKEND | REPORT.json ...] [--out PATH] [--html PATH]``
+    (default conformance-matrix.md; ``--html`` a page with filters)."""
     _install(session, "test")
     session.run("python", "-m", "conformance.matrix", *session.posargs, env=_profile_env())
 

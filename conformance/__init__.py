@@ -12,7 +12,9 @@ The library (one concept per module; all of it public, for backend authors too):
 * :mod:`conformance.entry` -- the ``pytest11`` entry point, inert until a run names the suite.
 * :mod:`conformance.plugin` -- the pytest plugin: ``--backend``, clause marks, capabilities,
   known deviations, SHOULD results, Hypothesis profiles.
-* :mod:`conformance.report` -- the clause report (terminal table and JSON file).
+* :mod:`conformance.reporting` -- the clause report: one result model and every view of
+  it (terminal table, JSON file, JUnit properties, HTML page per run, clause x backend
+  matrix as markdown or HTML).
 * :mod:`conformance.backend` -- loading a backend and its optional hooks (SPEC §13).
 * :mod:`conformance.clauses` -- the clause index, read from the packaged ``spec/SPEC.md``.
 * :mod:`conformance.coverage` -- which clauses the suite's tests cite.
@@ -40,8 +42,8 @@ The suite, the oracle and the tools:
   model's stand-in for shard workers); it shares no code with the reference.
 * :mod:`conformance.mutants` -- broken backends the suite must catch
   (``python -m conformance.mutants``; needs the ``ray`` extra).
-* :mod:`conformance.matrix` -- the suite against several backends as one clause table
-  (``python -m conformance.matrix``).
+* :mod:`conformance.matrix` -- the suite against several backends (or their JSON reports)
+  as one clause table, markdown or HTML (``python -m conformance.matrix``).
 * :mod:`conformance.bench` -- benchmarks of backends and peers side by side
   (``python -m conformance.bench``; needs the ``bench`` extra).
 * ``spec/`` -- ``SPEC.md`` and ``DEVIATIONS.md``, shipped as package data.

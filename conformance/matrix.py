@@ -1,41 +1,46 @@
-"""Clause x backend matrix: run the conformance suite against several backends
-and write one markdown table of clause results.
+"""Clause x backend matrix: the suite's results for several backends side by side.
 
-``python -m conformance.matrix [--out PATH] [BACKEND ...] [pytest args]`` (default backends:
-``reference``, ``conformance.model``, ``ray.util.iter``). Each backend runs in
-its own pytest process with its own JSON report; a backend that cannot be
-imported is shown as such, not dropped. Exits non-zero if any run failed.
-``nox -s matrix`` calls it.
+``python -m conformance.matrix [--out PATH] [--html PATH] [--bench-link URL]
+[BACKEND | REPORT.json ...] [pytest args]``
+
+Each argument is either a JSON report written by an earlier run
+(``--conformance-report``; an existing file ending in ``.json``) or a backend to run
+now, in its own pytest process with its own JSON report (default, when no argument
+names either: ``reference``, ``conformance.model``, ``ray.util.iter``).  A backend
+that cannot be imported is shown as such, not dropped.  ``--out`` writes a markdown
+table, ``--html`` a self-contained page with filters, a *differences only* view and
+a permalink per clause (:mod:`conformance.reporting.matrix_page`); with neither, the
+markdown goes to ``conformance-matrix.md``.  ``--keep-reports DIR`` keeps the JSON
+reports of the runs.  Exits non-zero if any run failed.  ``nox -s matrix`` calls it.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from conformance.reporting import matrix_page, matrix_table
+from conformance.reporting.model import RunReport, load
+
 DEFAULT_BACKENDS = ["reference", "conformance.model", "ray.util.iter"]
-SYMBOL = {
-    "passed": "pass",
-    "failed": "**FAIL**",
-    "xfailed": "xfail",
-    "xpassed": "**XPASS**",
-    "skipped": "skip",
-    "untested": "—",
-}
 
 
 def _importable(backend: str) -> bool:
     module = backend.split(":", 1)[0]
     try:
         return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
+    except (ModuleNotFoundError, ValueError):
         return False
+
+
+def is_report(arg: str) -> bool:
+    """True when ``arg`` names a JSON report file rather than a backend."""
+    return arg.endswith(".json") and Path(arg).is_file()
 
 
 def run_backend(backend: str, report: Path, extra: list[str]) -> int:
@@ -45,60 +50,68 @@ def run_backend(backend: str, report: Path, extra: list[str]) -> int:
     return subprocess.call(cmd, env=dict(os.environ))
 
 
-def table(results: dict[str, dict | None]) -> str:
-    backends = list(results)
-    clauses: dict[str, dict] = {}
-    for report in results.values():
-        for clause in (report or {}).get("clauses", []):
-            clauses.setdefault(clause["id"], clause)
-    lines = [
-        "| clause | level | title | " + " | ".join(f"`{b}`" for b in backends) + " |",
-        "|---|---|---|" + "---|" * len(backends),
-    ]
-    by_backend = {
-        b: {c["id"]: c["result"] for c in (r or {}).get("clauses", [])} for b, r in results.items()
-    }
-    for cid, clause in clauses.items():
-        cells = []
-        for b in backends:
-            if results[b] is None:
-                cells.append("not installed")
-            else:
-                cells.append(SYMBOL.get(by_backend[b].get(cid, "untested"), by_backend[b].get(cid)))
-        lines.append(f"| {cid} | {clause['level']} | {clause['title']} | " + " | ".join(cells) + " |")
-    runs = []
-    for b, r in results.items():
-        if r is None:
-            runs.append(f"- `{b}`: not installed")
+Found = list[tuple[str, RunReport | None, str]]
+
+
+def collect(args: list[str], report_dir: Path, extra: list[str]) -> tuple[Found, int]:
+    """``(name, report or None, why none)`` per argument, and the worst exit status of the runs."""
+    found: Found = []
+    status = 0
+    for i, arg in enumerate(args):
+        if is_report(arg):
+            found.append((arg, load(arg), ""))
+            continue
+        if not _importable(arg):
+            found.append((arg, None, "not installed"))
+            continue
+        path = report_dir / f"report-{i}-{arg.replace(':', '_')}.json"
+        code = run_backend(arg, path, extra)
+        status = status or code
+        if path.exists():
+            found.append((arg, load(path), ""))
         else:
-            info = r["run"]
-            runs.append(
-                f"- `{b}`: exit status {info.get('exitstatus')}, {info.get('duration', 0):.0f} s, "
-                f"spec {info.get('spec_version')}, Ray {info.get('ray_version')}, "
-                f"Hypothesis profile {info.get('hypothesis_profile')}"
-            )
-    return "# Conformance matrix\n\n" + "\n".join(runs) + "\n\n" + "\n".join(lines) + "\n"
+            found.append((arg, None, f"no report (pytest exit status {code})"))
+    return found, status
+
+
+def columns(found: Found) -> list[matrix_table.Column]:
+    labels = matrix_table.labels([(name, report) for name, report, _ in found])
+    return [
+        matrix_table.Column(label, report, why)
+        for label, (_, report, why) in zip(labels, found, strict=True)
+    ]
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("backends", nargs="*", default=DEFAULT_BACKENDS)
-    parser.add_argument("--out", default="conformance-matrix.md")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("backends", nargs="*", metavar="BACKEND_OR_REPORT")
+    parser.add_argument(
+        "--out", default=None, help="markdown table (default conformance-matrix.md without --html)"
+    )
+    parser.add_argument("--html", default=None, help="self-contained HTML page")
+    parser.add_argument("--bench-link", default=None, help="link the HTML page to a benchmark results page")
+    parser.add_argument("--keep-reports", default=None, type=Path, help="keep the runs' JSON reports here")
     args, extra = parser.parse_known_args(argv)
-    results: dict[str, dict | None] = {}
-    status = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, backend in enumerate(args.backends):
-            if not _importable(backend):
-                results[backend] = None
-                continue
-            report = Path(tmp) / f"report-{i}.json"
-            code = run_backend(backend, report, extra)
-            status = status or code
-            results[backend] = json.loads(report.read_text()) if report.exists() else {
-                "run": {"exitstatus": code}, "clauses": []}
-    Path(args.out).write_text(table(results))
-    print(f"clause x backend matrix written to {args.out}")
+    targets = args.backends or DEFAULT_BACKENDS
+    for target in targets:
+        if target.endswith(".json") and not is_report(target):
+            parser.error(f"no such report file: {target}")
+    if args.keep_reports is not None:
+        args.keep_reports.mkdir(parents=True, exist_ok=True)
+        found, status = collect(targets, args.keep_reports, extra)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            found, status = collect(targets, Path(tmp), extra)
+    cols = columns(found)
+    out = args.out or (None if args.html else "conformance-matrix.md")
+    if out:
+        Path(out).write_text(matrix_table.markdown(cols), encoding="utf-8")
+        print(f"clause x backend matrix written to {out}")
+    if args.html:
+        Path(args.html).write_text(matrix_page.render(cols, args.bench_link), encoding="utf-8")
+        print(f"clause x backend matrix page written to {args.html}")
     return status
 
 

@@ -2,9 +2,11 @@
 known deviations, SHOULD results and Hypothesis profiles.
 
 Registered by :mod:`conformance.entry` when a run names the suite (or with
-``-p conformance.plugin``); it registers the clause report (:mod:`conformance.report`)
-in turn.  Nothing happens until a backend is chosen: with neither ``--backend`` nor
-``CONFORMANCE_BACKEND`` the run stops with a usage error.  Rules it enforces:
+``-p conformance.plugin``); it registers the clause report
+(:mod:`conformance.reporting.collector`) in turn, and hands it what it needs through
+``config.stash`` and ``item.stash`` (:mod:`conformance.reporting.keys`), so the
+report never imports this module.  Nothing happens until a backend is chosen: with
+neither ``--backend`` nor ``CONFORMANCE_BACKEND`` the run stops with a usage error.  Rules it enforces:
 
 * every test cites at least one clause with ``@pytest.mark.clauses("ID", ...)``, and
   only clauses that exist in SPEC.md (otherwise the test errors at setup);
@@ -42,13 +44,17 @@ from hypothesis import HealthCheck, settings
 
 from conformance import backend as backend_mod
 from conformance import bounded, clauses
+from conformance.reporting import collector
+from conformance.reporting.keys import (
+    BACKEND_KEY,
+    CLAUSES_KEY,
+    DEVIATION_KEY,
+    PROFILE_KEY,
+    SHOULD_PREFIX,
+)
 
-BACKEND_KEY = pytest.StashKey[backend_mod.Backend]()
-CLAUSES_KEY = pytest.StashKey[tuple[str, ...]]()
 PROBLEM_KEY = pytest.StashKey[str]()
 SHOULD_KEY = pytest.StashKey[bool]()
-DEVIATION_KEY = pytest.StashKey[str]()
-SHOULD_PREFIX = "SHOULD not met: "
 #: seconds per test when the run sets no pytest-timeout limit of its own.
 DEFAULT_TIMEOUT = 180
 MARKERS = (
@@ -115,6 +121,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="path of the JSON clause report, relative to the invocation directory "
         "(default: conformance-report.json; not written by --collect-only)",
     )
+    group.addoption(
+        "--conformance-html",
+        default=None,
+        help="also write the run as one self-contained HTML page at this path, relative to the "
+        "invocation directory (not written by --collect-only)",
+    )
 
 
 def ray_installed() -> bool:
@@ -122,14 +134,12 @@ def ray_installed() -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from conformance import report
-
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     # ray.util.iter warns on import that it is deprecated; that is not the backend's failure.
     config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning")
-    if not config.pluginmanager.is_registered(report):
-        config.pluginmanager.register(report, "conformance-report")
+    if config.pluginmanager.get_plugin("conformance-report") is None:
+        config.pluginmanager.register(collector.ClauseReport(config), "conformance-report")
     spec = backend_mod.selected_spec(config.getoption("--backend"))
     if spec is None:
         raise pytest.UsageError(
@@ -140,7 +150,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except Exception as exc:  # noqa: BLE001 - report any import problem clearly
         raise pytest.UsageError(f"cannot load backend {spec!r}: {type(exc).__name__}: {exc}") from exc
     config.stash[BACKEND_KEY] = selected
-    register_profiles(selected.uses_ray)
+    config.stash[PROFILE_KEY] = register_profiles(selected.uses_ray)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

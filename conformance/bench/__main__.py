@@ -5,11 +5,12 @@
     python -m conformance.bench compare BASE CANDIDATE [options]      (conformance.bench.compare)
     python -m conformance.bench --compare [--backend SPEC] --base-rev REV [compare options]
 
-The first form runs pytest on :mod:`conformance.bench.cases` with
-:mod:`conformance.bench.plugin` in a subprocess, writes pytest-benchmark's JSON to
-``DIR/latest.json``, then ``DIR/results.md`` and ``DIR/chart.png``
-(:mod:`conformance.bench.report`). Every run is also saved as a pytest-benchmark
-baseline named NAME in the storage directory.
+The first form runs pytest on :mod:`conformance.bench.cases` with :mod:`conformance.bench.plugin`
+in a subprocess, writes pytest-benchmark's JSON to ``DIR/latest.json``, then
+``DIR/results.md``, ``DIR/chart.png`` and ``DIR/results.html`` (the tables with the
+chart inline, one self-contained page) (:mod:`conformance.bench.report`). Every
+run is also saved as a pytest-benchmark baseline named NAME in the storage
+directory.
 
 The regression gate is ``compare`` (:mod:`conformance.bench.compare`): both sides
 run in the same run, interleaved, and each benchmark is judged on the ratio
@@ -36,7 +37,8 @@ ALL = ["--pyargs", "conformance.bench"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m conformance.bench", allow_abbrev=False,
-        description="Run the benchmarks in pytest, then write DIR/results.md and DIR/chart.png "
+        description="Run the benchmarks in pytest, then write DIR/results.md, DIR/chart.png and "
+                    "DIR/results.html "
                     "from pytest-benchmark's DIR/latest.json; every run is saved as a baseline. "
                     "The regression gate is `python -m conformance.bench compare BASE CANDIDATE` "
                     "(see `compare --help`), or --compare.",

@@ -1,6 +1,7 @@
 """Turn one pytest-benchmark JSON run into ``results.md`` (a table per
 workload: each contender's figure and its ratio to ``ray.util.iter`` and to
-serial Python, all from the same run) and ``chart.png``.
+serial Python, all from the same run), ``chart.png``, and ``results.html`` (the
+same tables with the chart inline, :mod:`conformance.reporting.bench_page`).
 
     python -m conformance.bench.report RUN.json OUT_DIR [--skipped=OUT_DIR/skipped.json]
 
@@ -28,6 +29,7 @@ import platform
 
 from conformance.bench import stats
 from conformance.bench.workloads import WORKLOADS
+from conformance.reporting import bench_page
 
 UPSTREAM = "ray.util.iter"
 
@@ -235,9 +237,12 @@ def main(argv=None) -> None:
         skipped = json.loads(pathlib.Path(args.skipped).read_text())
     out = pathlib.Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.md").write_text(markdown(data, skipped))
+    text = markdown(data, skipped)
+    (out / "results.md").write_text(text)
     chart(data, out / "chart.png")
-    print(f"wrote {out / 'results.md'} and {out / 'chart.png'}")
+    png = (out / "chart.png").read_bytes() if (out / "chart.png").exists() else None
+    (out / "results.html").write_text(bench_page.render(text, png), encoding="utf-8")
+    print(f"wrote {out / 'results.md'}, {out / 'chart.png'} and {out / 'results.html'}")
 
 
 if __name__ == "__main__":
