@@ -9,7 +9,8 @@ project's documents; :data:`RULES` says, for each command, how it is checked:
 * ``run`` -- ``tests/test_documented_commands.py`` runs it in a fresh
   environment (the wheel and its ``test`` extras in a new venv, its ``bin``
   first on ``PATH``), from a directory outside the checkout (``where="outside"``)
-  or from a copy of the checkout (``where="checkout"``). A rule's ``run`` is the
+  from a copy of the checkout's files (``where="checkout"``), or from a git clone
+  of the checkout, for commands that build a revision (``where="clone"``). A rule's ``run`` is the
   command actually run when it is not the documented one: the same program and
   code path at the smallest size, or with a placeholder backend replaced by a
   real one; ``why`` says what was changed and why.
@@ -51,8 +52,9 @@ class Rule:
     check: str  # "ci" | "install" | "run"
     run: str | Callable[[str], str] | None = None
     why: str = ""
-    where: str = "outside"  # "outside" | "checkout"
+    where: str = "outside"  # "outside" | "checkout" | "clone"
     expect: str = ""  # text the command must print
+    exits: tuple[int, ...] = (0,)  # exit statuses that mean it worked
 
     def matches(self, command: Command) -> bool:
         return re.fullmatch(self.pattern, command.text) is not None
@@ -68,9 +70,18 @@ def _one_chapter(text: str) -> str:
     return f"{text} {ONE_CHAPTER}"
 
 
+def _without_sizes(text: str) -> str:
+    return re.sub(r" --size \S+| -k (\"[^\"]*\"|\S+)| --results=\S+", "", text)
+
+
 def _tiny_bench(text: str) -> str:
-    text = re.sub(r" --size \S+| -k (\"[^\"]*\"|\S+)| --results=\S+", "", text)
-    return f"{text} --size tiny --results=bench-results -k cheap"
+    return f"{_without_sizes(text)} --size tiny --results=bench-results -k cheap"
+
+
+def _tiny_compare(text: str) -> str:
+    text = _without_sizes(text).replace("BASE CANDIDATE", "reference reference")
+    text = text.replace("/path/to/main-env/bin/python", '"$(command -v python)"')
+    return f"{text} --size tiny --budget 10 --max-pairs 4 --results=bench-results -k cheap[gather_async]"
 
 
 def documented_commands(root: Path) -> list[Command]:
@@ -114,13 +125,28 @@ RULES: tuple[Rule, ...] = (
     # -- installs: the fresh environment is the wheel with these extras ------------
     Rule(r"(python3? -m )?pip install .*parallel[-_]iter[-_]kit.*", "install"),
     Rule(r"(python3? -m )?pip install -e '\.\[[a-z,]+\]'", "install"),
-    # -- README --------------------------------------------------------------------
+    # -- the suite -----------------------------------------------------------------
     Rule(
         r"python3 -m pip install nox && python3 -m nox -s conformance",
         "run",
         run=f"{_NOX} -s conformance -- conformance.model {ONE_CHAPTER}",
         why=f"{_NOX_WHY}; judges the model on one chapter (CI judges the reference in full in nox -s tests)",
         where="checkout",
+    ),
+    Rule(
+        r"python -m pytest --pyargs conformance --backend=conformance\.model +"
+        r"--conformance-report=model\.json --conformance-html=model\.html",
+        "run",
+        run=_one_chapter,
+        why=f"one chapter ({ONE_CHAPTER}); in the checkout, where the next command's reports are",
+        where="checkout",
+    ),
+    Rule(
+        r"(CONFORMANCE_BACKEND=\S+ |PYTHONPATH=\. )?python -m pytest --pyargs conformance"
+        r"( --backend=\S+)?( --conformance-\S+)*",
+        "run",
+        run=_one_chapter,
+        why=f"one chapter ({ONE_CHAPTER}); placeholder backends are docs/example_backend.py",
     ),
     Rule(
         r'python -c "import reference as it; print\(list\(it.from_items\(\[1,2,3,4,5\], '
@@ -130,11 +156,20 @@ RULES: tuple[Rule, ...] = (
         expect="[1, 2, 3, 4, 5]",
     ),
     Rule(
-        r"(CONFORMANCE_BACKEND=\S+ |PYTHONPATH=\. )?python -m pytest --pyargs conformance"
-        r"( --backend=\S+)?",
+        r"cp example_backend\.py my_backend\.py", "run", why="in a directory holding docs/example_backend.py"
+    ),
+    # -- the matrix ------------------------------------------------------------------
+    Rule(
+        r"python -m conformance\.matrix --html matrix\.html model\.json docs/\S+ docs/\S+",
         "run",
-        run=_one_chapter,
-        why=f"one chapter ({ONE_CHAPTER}); placeholder backends are docs/example_backend.py",
+        why="as written, in the checkout (the reports of docs/examples/ and the run before)",
+        where="checkout",
+        expect="",
+    ),
+    Rule(
+        r"python -m conformance\.matrix --html \S+ before\.json after\.json",
+        "run",
+        why="as written, on the reports of the two runs before",
     ),
     Rule(
         r"python -m conformance\.matrix( \S+)*",
@@ -142,24 +177,38 @@ RULES: tuple[Rule, ...] = (
         run="python -m conformance.matrix conformance.model --out matrix.md",
         why="the model only (each backend is a whole suite run); writes the table",
     ),
-    # -- docs/backend-authors.md ----------------------------------------------------
-    Rule(
-        r"cp example_backend\.py my_backend\.py", "run", why="in a directory holding docs/example_backend.py"
-    ),
+    # -- the mutants -----------------------------------------------------------------
     Rule(
         r"python -m conformance\.mutants( \S+)?",
         "run",
         run="python -m conformance.mutants take_whole_rounds --no-control --targeted-only --no-confirm",
         why="one mutant, judged by the tests of its own clauses (the full control is the whole suite)",
     ),
-    Rule(r"python -m conformance\.bench --help", "run", why="as written", expect="usage:"),
+    # -- benchmarks and the gate --------------------------------------------------------
+    Rule(r"python -m conformance\.bench( compare)? --help", "run", why="as written", expect="usage:"),
     Rule(
-        r"python -m conformance\.bench .*|python -m conformance\.bench",
+        r"(python -m conformance\.bench|nox -s bench --) (compare \S+ \S+|--compare) --base-rev \S+( .*)?",
+        "run",
+        run=lambda text: _tiny_compare(text.replace("nox -s bench --", f"{_NOX} -s bench --")),
+        why="in a clone of the checkout (a git repository); the smallest sizes, one benchmark, a 10 s "
+        "budget: unresolved (exit 2) is an expected verdict at that size",
+        where="clone",
+        exits=(0, 1, 2),
+    ),
+    Rule(
+        r"python -m conformance\.bench compare .*",
+        "run",
+        run=_tiny_compare,
+        why="the smallest sizes, one benchmark, a 10 s budget (unresolved, exit 2, is an expected "
+        "verdict at that size); BASE CANDIDATE and the base's python are the fresh environment's",
+        exits=(0, 1, 2),
+    ),
+    Rule(
+        r"python -m conformance\.bench( .*)?",
         "run",
         run=_tiny_bench,
         why="tiny sizes, the cheap-items benchmarks only, results in a scratch directory",
     ),
-    # -- benchmarks/README.md ----------------------------------------------------------
     Rule(r'K="[^"]+"', "run", why="sets the selection the next commands use"),
     Rule(
         r"RAY_ADDRESS=local python benchmarks/recovery\.py",
@@ -169,11 +218,5 @@ RULES: tuple[Rule, ...] = (
         where="checkout",
     ),
     # -- nox sessions a user runs in a clone ---------------------------------------------
-    Rule(
-        r"python3 -m nox -s lint",
-        "run",
-        run=f"{_NOX} -s lint",
-        why=_NOX_WHY,
-        where="checkout",
-    ),
+    Rule(r"python3 -m nox -s lint", "run", run=f"{_NOX} -s lint", why=_NOX_WHY, where="checkout"),
 )
