@@ -149,8 +149,7 @@ RULES: tuple[Rule, ...] = (
         why=f"one chapter ({ONE_CHAPTER}); placeholder backends are docs/example_backend.py",
     ),
     Rule(
-        r'python -c "import reference as it; print\(list\(it.from_items\(\[1,2,3,4,5\], '
-        r'num_shards=2\).gather_sync\(\)\)\)"',
+        r'python -c "import reference as it; print\(.*\)"',
         "run",
         why="as written",
         expect="[1, 2, 3, 4, 5]",
