@@ -150,6 +150,32 @@ def test_proxies_are_transparent_and_the_backend_sees_its_own_objects(bounded_ca
     assert type(cloudpickle.loads(cloudpickle.dumps(u))) is model.ParallelIterator
 
 
+def test_a_view_mirrors_what_iter_returns(bounded_calls) -> None:
+    """``iter()`` on a view is the view when the object's ``__iter__`` returns the object
+    (LOC-1), and a view of whatever else it returns otherwise (upstream's LocalIterator
+    returns a new generator): the suite judges the backend's objects, not the view's."""
+
+    class Itself:
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            raise StopIteration
+
+    class NewGenerator:
+        def __iter__(self):
+            yield from (1, 2)
+
+        def __next__(self):
+            return 0
+
+    itself, new = bounded.Bounded(Itself()), bounded.Bounded(NewGenerator())
+    assert iter(itself) is itself
+    other = iter(new)
+    assert other is not new and type(bounded.unwrap(other)).__name__ == "generator"
+    assert list(other) == [1, 2] and next(new) == 0
+
+
 HANGING_BACKEND = '''
     """The mutant hang_at_end (gather_sync never ends) with a short call bound."""
     from conformance.mutants.hang_at_end import *  # noqa: F403
