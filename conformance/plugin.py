@@ -22,7 +22,8 @@ in turn.  Nothing happens until a backend is chosen: with neither ``--backend`` 
   (:data:`DEFAULT_TIMEOUT` unless the run sets one, or a smaller ``@pytest.mark.timeout``);
 * every call into the backend through the ``backend`` and ``api`` fixtures is bounded
   (:mod:`conformance.bounded`, BACK-5): one that does not return in time fails its test
-  with ``BackendHang`` and the run goes on.
+  with ``BackendHang`` and the run goes on, until the backend has hung in
+  ``--conformance-max-hangs`` tests (:mod:`conformance.hang_limit`).
 
 Hypothesis profiles (``HYPOTHESIS_PROFILE``): ``dev`` (default, quick), ``ci``
 (derandomized, no deadline, modest), ``thorough`` (many examples).  On backends that
@@ -41,7 +42,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from conformance import backend as backend_mod
-from conformance import bounded, clauses
+from conformance import bounded, clauses, hang_limit
 
 BACKEND_KEY = pytest.StashKey[backend_mod.Backend]()
 CLAUSES_KEY = pytest.StashKey[tuple[str, ...]]()
@@ -115,6 +116,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="path of the JSON clause report, relative to the invocation directory "
         "(default: conformance-report.json; not written by --collect-only)",
     )
+    hang_limit.add_option(group)
 
 
 def ray_installed() -> bool:
@@ -141,6 +143,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"cannot load backend {spec!r}: {type(exc).__name__}: {exc}") from exc
     config.stash[BACKEND_KEY] = selected
     register_profiles(selected.uses_ray)
+    hang_limit.register(config, CLAUSES_KEY, DEVIATION_KEY)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
