@@ -365,41 +365,52 @@ def _weight() -> st.SearchStrategy[Any]:
     )
 
 
-@cites("LOC-6")
-@examples(1)
-@given(data=st.data())
-def test_union_of_any_inputs_and_weights_keeps_every_item(
-    backend: Any, api: Any, data: st.DataObject
-) -> None:
-    """Over the number of inputs, their kinds, shard counts, every valid weight and
-    ``deterministic``: each input's order is kept and nothing is lost or duplicated;
-    with integer weights (and weights given or ``deterministic=True``) the order is
-    exactly the turns of LOC-6."""
+def _check_union(api: Any, data: st.DataObject, deterministic: bool, shard_iterator: bool) -> None:
+    """Draw a union over the number of inputs, their kinds (at least one ``get_shard``
+    or ``shards()`` input if ``shard_iterator``), lengths, shard counts and every
+    valid weight; check it against LOC-6."""
     n = data.draw(st.integers(1, 4), label="number of inputs")
     kinds = data.draw(
         st.lists(st.sampled_from(UNION_INPUT_KINDS), min_size=n, max_size=n), label="input kinds"
     )
+    if shard_iterator and not {"get_shard", "shards"} & set(kinds):
+        where = data.draw(st.integers(0, n - 1), label="shard iterator position")
+        kinds[where] = data.draw(st.sampled_from(["get_shard", "shards"]), label="shard iterator")
     lengths = data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n), label="input lengths")
-    cap = 2 if backend.uses_ray else 3
-    shard_counts = data.draw(st.lists(st.integers(1, cap), min_size=n, max_size=n), label="shards")
-    weights = data.draw(
-        st.none() | st.lists(_weight(), min_size=n, max_size=n), label="round_robin_weights"
-    )
-    deterministic = data.draw(st.booleans(), label="deterministic")
-    tags = [f"u{i}" for i in range(n)]
-    lists = tagged_lists(tags, lengths)
-    inputs = [_union_input(api, k, xs, s) for k, xs, s in zip(kinds, lists, shard_counts, strict=True)]
+    shard_counts = data.draw(st.lists(st.integers(1, 3), min_size=n, max_size=n), label="shards")
+    weights = data.draw(st.none() | st.lists(_weight(), min_size=n, max_size=n), label="round_robin_weights")
+    lists = tagged_lists([f"u{i}" for i in range(n)], lengths)
+    parts = list(zip(kinds, lists, shard_counts, strict=True))
+    inputs = [_union_input(api, k, xs, s) for k, xs, s in parts]
     # each input's own sequence, from the model (ORD-3 for gather_sync over several shards)
-    chains = [
-        drain(_union_input(model, k, xs, s)) for k, xs, s in zip(kinds, lists, shard_counts, strict=True)
-    ]
+    chains = [drain(_union_input(model, k, xs, s)) for k, xs, s in parts]
     got = drain(inputs[0].union(*inputs[1:], deterministic=deterministic, round_robin_weights=weights))
     integers = weights is None or all(isinstance(w, int) for w in weights)
     if integers and (deterministic or weights is not None):
-        want = drain(_turns_of(chains, weights if weights is not None else [1] * n))
+        want = list(_turns_of(chains, weights if weights is not None else [1] * n))
         assert got == want, f"kinds {kinds}, weights {weights}, deterministic={deterministic}"
     else:
         checks.check_merge(got, chains, what=f"union of {kinds} with weights {weights}")
+
+
+@cites("LOC-6")
+@examples(1)
+@given(data=st.data())
+def test_union_of_any_inputs_and_weights_keeps_every_item(api: Any, data: st.DataObject) -> None:
+    """``deterministic=True`` over the number of inputs, their kinds, shard counts and
+    every valid weight: each input's order is kept and nothing is lost or duplicated;
+    with integer weights the order is exactly the turns of LOC-6."""
+    _check_union(api, data, deterministic=True, shard_iterator=False)
+
+
+@cites("LOC-6", "LOC-10")
+@examples(1)
+@given(data=st.data())
+def test_a_non_deterministic_union_of_any_inputs_keeps_every_item(api: Any, data: st.DataObject) -> None:
+    """``deterministic=False``, likewise, with at least one ``get_shard``/``shards()``
+    input (a ready-aware input, LOC-10) among inputs of every kind: with integer
+    weights the turns of LOC-6, otherwise every item once, in each input's order."""
+    _check_union(api, data, deterministic=False, shard_iterator=True)
 
 
 def _turns_of(chains: list[list[Any]], weights: list[int]) -> Any:
