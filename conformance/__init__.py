@@ -35,7 +35,9 @@ The library (one concept per module; all of it public, for backend authors too):
 
 The suite, the oracle and the tools:
 
-* :mod:`conformance.suite` -- the test modules, one per spec chapter.
+* :mod:`conformance.suite` -- the test modules, one per spec chapter, and
+  :mod:`conformance.suite.dimensions`, what each clause of §4–§9 ranges over and which
+  of those ranges its tests do not draw yet.
 * :mod:`conformance.model` -- the executable model (the oracle, also a backend), its
   modules named as the reference's: ``plan``, ``local``, ``operators``, ``sources``,
   ``metrics``, ``validation``, plus ``fetch`` (asynchronous gathers on threads, the
