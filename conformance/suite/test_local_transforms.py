@@ -325,7 +325,6 @@ UNION_INPUT_KINDS = (
     "get_shard",
     "shards",
     "batch_flatten",
-    "duplicate",
     "nested",
 )
 
@@ -365,19 +364,33 @@ def _weight() -> st.SearchStrategy[Any]:
     )
 
 
-def _check_union(api: Any, data: st.DataObject, deterministic: bool, shard_iterator: bool) -> None:
+def _check_union(
+    backend: Any,
+    api: Any,
+    data: st.DataObject,
+    deterministic: bool,
+    shard_iterator: bool = False,
+    copy: bool = False,
+) -> None:
     """Draw a union over the number of inputs, their kinds (at least one ``get_shard``
-    or ``shards()`` input if ``shard_iterator``), lengths, shard counts and every
+    or ``shards()`` input if ``shard_iterator``, a copy made by ``duplicate`` if
+    ``copy``), lengths, shard counts and every
     valid weight; check it against LOC-6."""
     n = data.draw(st.integers(1, 4), label="number of inputs")
     kinds = data.draw(
         st.lists(st.sampled_from(UNION_INPUT_KINDS), min_size=n, max_size=n), label="input kinds"
     )
+    copy_at = data.draw(st.integers(0, n - 1), label="duplicate copy position") if copy else None
+    if copy_at is not None:
+        kinds[copy_at] = "duplicate"
     if shard_iterator and not {"get_shard", "shards"} & set(kinds):
         where = data.draw(st.integers(0, n - 1), label="shard iterator position")
         kinds[where] = data.draw(st.sampled_from(["get_shard", "shards"]), label="shard iterator")
     lengths = data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n), label="input lengths")
-    shard_counts = data.draw(st.lists(st.integers(1, 3), min_size=n, max_size=n), label="shards")
+    if copy_at is not None:
+        lengths[copy_at] = max(lengths[copy_at], 1)  # a copy with items to buffer
+    cap = 2 if backend.uses_ray else 3  # every shard is an actor on Ray backends
+    shard_counts = data.draw(st.lists(st.integers(1, cap), min_size=n, max_size=n), label="shards")
     weights = data.draw(st.none() | st.lists(_weight(), min_size=n, max_size=n), label="round_robin_weights")
     lists = tagged_lists([f"u{i}" for i in range(n)], lengths)
     parts = list(zip(kinds, lists, shard_counts, strict=True))
@@ -394,23 +407,37 @@ def _check_union(api: Any, data: st.DataObject, deterministic: bool, shard_itera
 
 
 @cites("LOC-6")
-@examples(1)
+@examples(2)
 @given(data=st.data())
-def test_union_of_any_inputs_and_weights_keeps_every_item(api: Any, data: st.DataObject) -> None:
+def test_union_of_any_inputs_and_weights_keeps_every_item(
+    backend: Any, api: Any, data: st.DataObject
+) -> None:
     """``deterministic=True`` over the number of inputs, their kinds, shard counts and
     every valid weight: each input's order is kept and nothing is lost or duplicated;
     with integer weights the order is exactly the turns of LOC-6."""
-    _check_union(api, data, deterministic=True, shard_iterator=False)
+    _check_union(backend, api, data, deterministic=True, shard_iterator=False)
 
 
 @cites("LOC-6", "LOC-10")
-@examples(1)
+@examples(2)
 @given(data=st.data())
-def test_a_non_deterministic_union_of_any_inputs_keeps_every_item(api: Any, data: st.DataObject) -> None:
+def test_a_non_deterministic_union_of_any_inputs_keeps_every_item(
+    backend: Any, api: Any, data: st.DataObject
+) -> None:
     """``deterministic=False``, likewise, with at least one ``get_shard``/``shards()``
     input (a ready-aware input, LOC-10) among inputs of every kind: with integer
     weights the turns of LOC-6, otherwise every item once, in each input's order."""
-    _check_union(api, data, deterministic=False, shard_iterator=True)
+    _check_union(backend, api, data, deterministic=False, shard_iterator=True)
+
+
+@cites("LOC-6", "LOC-5")
+@examples(1)
+@given(data=st.data())
+def test_a_union_with_a_duplicate_copy_keeps_every_item(backend: Any, api: Any, data: st.DataObject) -> None:
+    """Likewise, ``deterministic`` drawn, with a copy made by ``duplicate`` among the
+    inputs (the other copy is never read: its items stay buffered, LOC-5)."""
+    deterministic = data.draw(st.booleans(), label="deterministic")
+    _check_union(backend, api, data, deterministic=deterministic, copy=True)
 
 
 def _turns_of(chains: list[list[Any]], weights: list[int]) -> Any:
