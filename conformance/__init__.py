@@ -31,11 +31,15 @@ The library (one concept per module; all of it public, for backend authors too):
 * :mod:`conformance.isolated` / :mod:`conformance.scenarios` -- checks run in a child driver.
 * :mod:`conformance.bounded` -- every call into the backend bounded in time; a call that
   does not return fails its test with ``BackendHang`` (BACK-5).
+* :mod:`conformance.hang_limit` -- ``--conformance-max-hangs``: after the backend has hung
+  in K tests, the rest are reported as not run and the run ends.
 * :mod:`conformance.util` -- the ``cites`` and ``needs`` marks and small iteration helpers.
 
 The suite, the oracle and the tools:
 
-* :mod:`conformance.suite` -- the test modules, one per spec chapter.
+* :mod:`conformance.suite` -- the test modules, one per spec chapter, and
+  :mod:`conformance.suite.dimensions`, what each clause of §4–§9 ranges over and which
+  of those ranges its tests do not draw yet.
 * :mod:`conformance.model` -- the executable model (the oracle, also a backend), its
   modules named as the reference's: ``plan``, ``local``, ``operators``, ``sources``,
   ``metrics``, ``validation``, plus ``fetch`` (asynchronous gathers on threads, the

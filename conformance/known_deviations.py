@@ -314,6 +314,24 @@ RAY_UTIL_ITER: tuple[Deviation, ...] = (
         test="test_a_non_deterministic_union_reads_a_ready_shard_iterator",
     ),
     Deviation(
+        "LOC-6",
+        "reads every input of a non-deterministic union with timeout=0, which the base "
+        "iterator of get_shard() and shards() does not support: the union fails with "
+        "IndexError('pop from an empty deque') instead of delivering every item.",
+        "A union loses nothing, whatever its inputs (LOC-6); get_shard and shards() are "
+        "asynchronous gathers like gather_async and a union reads them as they are ready.",
+        test="test_a_non_deterministic_union_of_any_inputs_keeps_every_item",
+    ),
+    Deviation(
+        "LOC-6",
+        "never returns from a union one of whose inputs is a copy made by duplicate(), "
+        "deterministic or not: the union reads its inputs through new iterators over their "
+        "base iterators, and a copy's base iterator waits for the buffer the copy itself fills.",
+        "A union loses nothing and ends, whatever its inputs (LOC-6 names copies made by "
+        "duplicate); the copies of LOC-5 are LocalIterators like any other.",
+        test="test_a_union_with_a_duplicate_copy_keeps_every_item",
+    ),
+    Deviation(
         "SHARD-8",
         "starts a plan's shard actors when the plan is built, so p.union(p) lists the same "
         "actors twice: the two appearances share one stream and every item comes once.",

@@ -24,7 +24,8 @@ neither ``--backend`` nor ``CONFORMANCE_BACKEND`` the run stops with a usage err
   (:data:`DEFAULT_TIMEOUT` unless the run sets one, or a smaller ``@pytest.mark.timeout``);
 * every call into the backend through the ``backend`` and ``api`` fixtures is bounded
   (:mod:`conformance.bounded`, BACK-5): one that does not return in time fails its test
-  with ``BackendHang`` and the run goes on.
+  with ``BackendHang`` and the run goes on, until the backend has hung in
+  ``--conformance-max-hangs`` tests (:mod:`conformance.hang_limit`).
 
 Hypothesis profiles (``HYPOTHESIS_PROFILE``): ``dev`` (default, quick), ``ci``
 (derandomized, no deadline, modest), ``thorough`` (many examples).  On backends that
@@ -40,10 +41,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from conformance import backend as backend_mod
-from conformance import bounded, clauses
+from conformance import bounded, clauses, hang_limit
 from conformance.reporting import collector
 from conformance.reporting.keys import (
     BACKEND_KEY,
@@ -91,8 +92,28 @@ def register_profiles(ray_backend: bool) -> str:
 
 
 def examples(weight: float = 1.0) -> settings:
-    """``@settings`` with the active profile's example count times ``weight`` (>= 1)."""
-    return settings(max_examples=max(1, round(_active["max_examples"] * weight)))
+    """``@settings`` with the active profile's example count times ``weight`` (>= 1).
+
+    Called while a known deviation's test runs (a state machine builds its settings
+    then), the settings do not shrink: see :func:`_without_shrinking`."""
+    count = max(1, round(_active["max_examples"] * weight))
+    if _active.get("deviation"):
+        return settings(max_examples=count, phases=_phases_without_shrink(settings()))
+    return settings(max_examples=count)
+
+
+def _phases_without_shrink(base: settings) -> tuple[Phase, ...]:
+    return tuple(p for p in base.phases if p is not Phase.shrink)
+
+
+def _without_shrinking(item: pytest.Item) -> None:
+    """A known deviation is a strict expected failure: its failing example is not
+    worth minutes of shrinking (the stateful GATH-7 one shrank for ~3 minutes in every
+    ``ray.util.iter`` run).  The test's own Hypothesis settings lose the shrink phase."""
+    test = getattr(item, "obj", None)
+    current = getattr(test, "_hypothesis_internal_use_settings", None)
+    if isinstance(current, settings):
+        test._hypothesis_internal_use_settings = settings(current, phases=_phases_without_shrink(current))
 
 
 def shard_cap(b: backend_mod.Backend) -> int:
@@ -127,6 +148,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also write the run as one self-contained HTML page at this path, relative to the "
         "invocation directory (not written by --collect-only)",
     )
+    hang_limit.add_option(group)
 
 
 def ray_installed() -> bool:
@@ -151,6 +173,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"cannot load backend {spec!r}: {type(exc).__name__}: {exc}") from exc
     config.stash[BACKEND_KEY] = selected
     config.stash[PROFILE_KEY] = register_profiles(selected.uses_ray)
+    hang_limit.register(config, CLAUSES_KEY, DEVIATION_KEY)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -228,9 +251,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if reason is not None:
             item.stash[DEVIATION_KEY] = reason
             item.add_marker(pytest.mark.xfail(strict=True, reason=f"known deviation {reason}"))
+            _without_shrinking(item)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    _active["deviation"] = DEVIATION_KEY in item.stash
     problem = item.stash.get(PROBLEM_KEY, None)
     if problem:
         pytest.fail(problem, pytrace=False)

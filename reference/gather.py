@@ -117,7 +117,7 @@ def _async_items(shards, batch_ms, num_async, batch_limit, labels=None, poll=Fal
     run = Run(shards, labels)
     error = None
     try:
-        handles = list(run.start())  # a shard's items carry its first worker (LOC-8)
+        handles = list(run.start())
         recovery = Recovery(run)
         in_flight = [deque() for _ in handles]
 
@@ -154,7 +154,8 @@ def _async_items(shards, batch_ms, num_async, batch_limit, labels=None, poll=Fal
                 continue  # later requests of this shard answer `ended` too
             request(shard)
             heads[in_flight[shard][0]] = shard
-            metrics.set_current_actor(handles[shard])
+            # the worker that produced these items: after a restart, the replacement (LOC-8)
+            metrics.set_current_actor(run.handles[shard])
             yield from items
     except GeneratorExit:
         raise

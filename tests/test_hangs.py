@@ -150,6 +150,32 @@ def test_proxies_are_transparent_and_the_backend_sees_its_own_objects(bounded_ca
     assert type(cloudpickle.loads(cloudpickle.dumps(u))) is model.ParallelIterator
 
 
+def test_a_view_mirrors_what_iter_returns(bounded_calls) -> None:
+    """``iter()`` on a view is the view when the object's ``__iter__`` returns the object
+    (LOC-1), and a view of whatever else it returns otherwise (upstream's LocalIterator
+    returns a new generator): the suite judges the backend's objects, not the view's."""
+
+    class Itself:
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            raise StopIteration
+
+    class NewGenerator:
+        def __iter__(self):
+            yield from (1, 2)
+
+        def __next__(self):
+            return 0
+
+    itself, new = bounded.Bounded(Itself()), bounded.Bounded(NewGenerator())
+    assert iter(itself) is itself
+    other = iter(new)
+    assert other is not new and type(bounded.unwrap(other)).__name__ == "generator"
+    assert list(other) == [1, 2] and next(new) == 0
+
+
 HANGING_BACKEND = '''
     """The mutant hang_at_end (gather_sync never ends) with a short call bound."""
     from conformance.mutants.hang_at_end import *  # noqa: F403
@@ -204,3 +230,52 @@ def test_the_suite_ends_on_a_hanging_backend(tmp_path: Path) -> None:
     assert differential["status"] == "failed" and "BackendHang" in differential["message"], differential
     failed = [c["id"] for c in data["clauses"] if c["result"] == "failed"]
     assert "GATH-8" in failed, failed
+
+
+#: seconds per call for the whole-suite run below: every hang, real or caused by a
+#: slow start on a loaded machine, only brings the stop nearer.
+STOP_CALL_BOUND = 5
+#: seconds: the whole-suite run below must end within this (SPEC BACK-5, issue of a
+#: backend that hangs everywhere: minutes, not the half hour of a call bound per test).
+STOP_RUN_BOUND = 300
+
+
+def test_the_suite_stops_after_max_hangs(tmp_path: Path) -> None:
+    """The whole suite against ``hang_at_end`` (every ``gather_sync`` blocks after its
+    last item) ends after the third hang (the default ``--conformance-max-hangs``):
+    exit status 1, the later tests reported as not run (skipped with that reason,
+    never passed) in the JSON report and the JUnit XML, the hangs listed."""
+    pytest.importorskip("ray")
+    source = textwrap.dedent(HANGING_BACKEND.format(bound=STOP_CALL_BOUND))
+    (tmp_path / "hanging_backend.py").write_text(source)
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    env = dict(os.environ)
+    env.update(
+        HYPOTHESIS_PROFILE="dev",
+        RAY_ADDRESS="local",
+        PYTHONPATH=os.pathsep.join([str(tmp_path), *filter(None, [env.get("PYTHONPATH")])]),
+    )
+    command = [
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--pyargs", "conformance",
+        "--backend=hanging_backend", f"--conformance-report={report}", f"--junitxml={junit}",
+    ]  # fmt: skip
+    start = time.monotonic()
+    run = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=2 * STOP_RUN_BOUND
+    )
+    elapsed = time.monotonic() - start
+    output = run.stdout + run.stderr
+    assert elapsed < STOP_RUN_BOUND, f"the run took {elapsed:.0f} s\n{output[-3000:]}"
+    assert run.returncode == 1, output[-3000:]
+    assert "backend hangs (BACK-5)" in run.stdout and "conformance clause report" in run.stdout
+    data = json.loads(report.read_text())
+    hung = [t for t in data["tests"] if t["status"] == "failed" and "BackendHang" in t["message"]]
+    not_run = [t for t in data["tests"] if t["message"].startswith("not run: the backend hung 3 times")]
+    assert len(hung) == 3, [t["nodeid"] for t in hung]
+    assert not_run and all(t["status"] == "skipped" for t in not_run)
+    last_hang = max(i for i, t in enumerate(data["tests"]) if t in hung)
+    assert all(t in not_run for t in data["tests"][last_hang + 1 :])
+    assert any("not run: the backend hung" in r for c in data["clauses"] for r in c["reasons"])
+    failed = {c["id"] for c in data["clauses"] if c["result"] == "failed"}
+    assert "BACK-5" in failed and failed <= {cid for t in hung for cid in t["clauses"]}
+    assert "not run: the backend hung 3 times" in junit.read_text()

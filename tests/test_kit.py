@@ -149,3 +149,34 @@ def test_a_clause_the_backend_cannot_have_is_skipped_not_passed(tmp_path: Path) 
         c for t in report["tests"] if t["status"] == "passed" for c in t["clauses"]
     }
     assert "ERR-6" in cited_and_passed, "the premise: a passing test cites ERR-6"
+
+
+def test_every_clause_of_chapters_4_to_9_draws_over_its_dimensions() -> None:
+    """The method check: every MUST clause of §4–§9 lists the dimensions its text
+    ranges over (conformance/suite/dimensions.py), and for each of them some test
+    citing the clause draws it with Hypothesis, or the table records it as not yet
+    drawn, with the reason; a recorded gap that a test now draws must be removed."""
+    from conformance.suite import dimensions
+
+    chapters = ("LOC", "GATH", "ORD", "LAZY", "SER", "SHARD")
+    musts = [c for c in clauses.must_clauses() if c.split("-")[0] in chapters]
+    missing = sorted(set(musts) - set(dimensions.CLAUSE_DIMENSIONS))
+    assert not missing, f"MUST clauses of §4–§9 without a dimensions entry: {missing}"
+    drawn: dict[str, set[str]] = {c: set() for c in musts}
+    for test, ids in coverage.citations().items():
+        module, function = test.split("::")
+        dims = dimensions.drawn_dimensions(f"conformance.suite.{module}", function)
+        for cid in ids & set(drawn):
+            drawn[cid] |= dims
+    problems = []
+    for cid, dims in dimensions.CLAUSE_DIMENSIONS.items():
+        assert dims <= set(dimensions.VOCABULARY), (cid, dims)
+        gaps = dimensions.NOT_YET_DRAWN.get(cid, {})
+        assert all(reason for reason in gaps.values()), cid
+        for dim in sorted(dims):
+            if dim in drawn.get(cid, set()) and dim in gaps:
+                problems.append(f"{cid}: {dim} is drawn now; remove it from NOT_YET_DRAWN")
+            elif dim not in drawn.get(cid, set()) and dim not in gaps:
+                problems.append(f"{cid}: no test citing it draws {dim}, nor is it recorded as not yet drawn")
+        problems += [f"{cid}: NOT_YET_DRAWN names {d}, not a listed dimension" for d in set(gaps) - dims]
+    assert not problems, "\n".join(problems)

@@ -239,3 +239,19 @@ def test_infinite_source_with_take():
     p = it.from_iterators([lambda: itertools.count(), lambda: itertools.count(1000)])
     assert p.take(5) == [0, 1000, 1, 1001, 2]
     assert it.from_items([], num_shards=2, repeat=True).take(3) == []
+
+
+def test_the_declared_restart_limit_is_the_limit_when_asked():
+    """``conformance_restart_limit`` (REC-5) follows ``set_max_restarts()`` made after
+    import, and the backend loader sees it as a declared hook."""
+    from conformance import backend as backend_mod
+
+    before = it.max_restarts()
+    try:
+        it.set_max_restarts(before + 2)
+        assert it.conformance_restart_limit == before + 2
+        assert "conformance_restart_limit" in dir(it)
+        assert "conformance_restart_limit" in backend_mod.load("reference").hooks_declared
+    finally:
+        it.set_max_restarts(before)
+    assert it.conformance_restart_limit == before

@@ -157,7 +157,15 @@ def test_calls_into_the_backend_are_bounded(backend: Any, api: Any) -> None:
     expected = bounded.call_bound(active_profile(), backend.uses_ray, declared)
     assert backend.call_bound == expected > 0
     it = api.from_items([1, 2, 3], num_shards=2).gather_sync()
-    assert isinstance(it, api.LocalIterator) and iter(it) is it
+    assert isinstance(it, api.LocalIterator)
+    # The view mirrors the backend's object: ``iter()`` gives the view itself exactly
+    # when the backend's ``__iter__`` returns its own object (LOC-1 is judged elsewhere,
+    # by test_iter_returns_the_iterator_itself; upstream returns a new generator).
+    own = bounded.unwrap(it)
+    own_iter = bounded.call(iter, (own,), what=lambda: "iter() on the backend's own iterator")
+    via_view = iter(it)
+    assert (via_view is it) == (own_iter is own)
+    assert type(bounded.unwrap(via_view)) is type(own_iter)
     assert sorted(drain(it)) == [1, 2, 3]
     start = time.monotonic()
     for _ in range(3):

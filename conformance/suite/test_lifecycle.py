@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import time
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conformance import funcs, isolated, probes
+from conformance.plugin import examples
 from conformance.util import cites, collect_garbage, collect_until_error, drain, eventually, needs
 
 RELEASE_WAIT = 6.0
@@ -203,3 +207,57 @@ def test_one_reader_per_actor_shard(api: Any) -> None:
             return False
 
     assert eventually(readable, 5.0, 0.25), "the shard stayed locked after its reader was collected"
+
+
+def _read_and_end(it: Any, ending: str, reads: int) -> None:
+    """Read ``reads`` items of ``it`` (fewer if it ends), then end the run as ``ending``
+    says: exhausted, closed (if the backend offers ``close``), or dropped."""
+    for _ in range(reads):
+        if next(it, None) is None:
+            break
+    if ending == "exhausted":
+        drain(it)
+    elif ending == "closed" and callable(getattr(it, "close", None)):
+        it.close()
+
+
+def _start(pi: Any, gather: str, num_async: int) -> Any:
+    if gather == "gather_sync":
+        return pi.gather_sync()
+    if gather == "gather_async":
+        return pi.gather_async(num_async=num_async)
+    return pi.get_shard(0, num_async=num_async)
+
+
+@cites("LIFE-1", "LAZY-7")
+@pytest.mark.timeout(120)
+@examples(0.5)
+@given(data=st.data())
+def test_ended_runs_leave_no_threads(backend: Any, api: Any, data: st.DataObject) -> None:
+    """Threads a run started in the consumer's process end with the run (exhausted,
+    closed or dropped): their number does not grow with the number of ended runs.
+    A first run of every gather is made before counting, for threads a backend
+    starts once (Ray's own, a pool's)."""
+    cap = 2 if backend.uses_ray else 4
+    for gather in ("gather_sync", "gather_async", "get_shard"):
+        drain(_start(api.from_items(list(range(4)), num_shards=2), gather, 1))
+    collect_garbage()
+    before = threading.active_count()
+    names_before = {t.ident for t in threading.enumerate()}
+    runs = data.draw(st.integers(2, 4), label="runs")
+    for _ in range(runs):
+        gather = data.draw(st.sampled_from(["gather_sync", "gather_async", "get_shard"]), label="gather")
+        ending = data.draw(st.sampled_from(["exhausted", "closed", "dropped"]), label="ending")
+        shards = data.draw(st.integers(1, cap), label="shards")
+        num_async = data.draw(st.integers(1, 3), label="num_async")
+        reads = data.draw(st.integers(0, 5), label="position")
+        pi = api.from_items(list(range(8)), num_shards=shards)
+        _read_and_end(_start(pi, gather, num_async), ending, reads)
+    collect_garbage()
+    eventually(lambda: threading.active_count() <= before, timeout=5.0)
+    count = threading.active_count()
+    new = sorted(t.name for t in threading.enumerate() if t.ident not in names_before)
+    assert count <= before, (
+        f"{count - before} more threads in the consumer's process after {runs} ended runs "
+        f"than before them; new: {new[:10]}"
+    )

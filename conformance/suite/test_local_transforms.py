@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -315,3 +316,192 @@ def test_a_non_deterministic_union_reads_a_ready_shard_iterator(api: Any, tmp_pa
         return pi.get_shard(0) if read == "get_shard" else pi.shards()[0]
 
     _union_of_a_ready_and_a_held_input(api, tmp_path, reader, None)
+
+
+#: the kinds of union input drawn by the tests below (LOC-6 ranges over every input).
+UNION_INPUT_KINDS = (
+    "gather_sync",
+    "gather_async",
+    "get_shard",
+    "shards",
+    "batch_flatten",
+    "nested",
+)
+
+
+#: inputs that are shard iterators: drawn only in the test that always has one, whose
+#: known deviation on ray.util.iter covers them (it also fails on an empty one in a
+#: deterministic union: IndexError from an empty deque).
+SHARD_ITERATORS = ("get_shard", "shards")
+
+
+def _union_input(api: Any, kind: str, items: list[Any], shards: int) -> Any:
+    """A union input of ``kind`` over ``items``, whose own order is determined: one
+    shard for the asynchronous kinds, ``shards`` under ``gather_sync``."""
+    if kind == "gather_sync":
+        return api.from_items(items, num_shards=shards).gather_sync()
+    if kind == "batch_flatten":
+        return api.from_items(items, num_shards=shards).batch_across_shards().flatten()
+    one = api.from_items(items, num_shards=1)
+    if kind == "gather_async":
+        return one.gather_async()
+    if kind == "get_shard":
+        return one.get_shard(0)
+    if kind == "shards":
+        return one.shards()[0]
+    if kind == "duplicate":
+        return one.gather_sync().duplicate(2)[0]
+    half = len(items) // 2
+    return (
+        api.from_items(items[:half], num_shards=1)
+        .gather_sync()
+        .union(api.from_items(items[half:], num_shards=1).gather_sync(), deterministic=True)
+    )
+
+
+def _weight() -> st.SearchStrategy[Any]:
+    """One valid weight (BAD-15), every region of the range drawn alike: integers,
+    fractions below 1 (the boundary at 0), other non-integers and ``"*"``."""
+    return st.one_of(
+        st.integers(1, 3),
+        st.floats(0.05, 0.95),
+        st.floats(1.05, 3.5).filter(lambda w: w != int(w)),
+        st.just("*"),
+    )
+
+
+def _check_union(
+    backend: Any,
+    api: Any,
+    data: st.DataObject,
+    deterministic: bool,
+    shard_iterator: bool = False,
+    copy: bool = False,
+) -> None:
+    """Draw a union over the number of inputs, their kinds (at least one ``get_shard``
+    or ``shards()`` input if ``shard_iterator``, a copy made by ``duplicate`` if
+    ``copy``), lengths, shard counts and every
+    valid weight; check it against LOC-6."""
+    # every shard is an actor on Ray backends: fewer inputs and shards per example there
+    n = data.draw(st.integers(1, 3 if backend.uses_ray else 4), label="number of inputs")
+    choices = (
+        UNION_INPUT_KINDS if shard_iterator else [k for k in UNION_INPUT_KINDS if k not in SHARD_ITERATORS]
+    )
+    kinds = data.draw(st.lists(st.sampled_from(choices), min_size=n, max_size=n), label="input kinds")
+    copy_at = data.draw(st.integers(0, n - 1), label="duplicate copy position") if copy else None
+    if copy_at is not None:
+        kinds[copy_at] = "duplicate"
+    if shard_iterator and not {"get_shard", "shards"} & set(kinds):
+        where = data.draw(st.integers(0, n - 1), label="shard iterator position")
+        kinds[where] = data.draw(st.sampled_from(["get_shard", "shards"]), label="shard iterator")
+    lengths = data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n), label="input lengths")
+    if copy_at is not None:
+        lengths[copy_at] = max(lengths[copy_at], 1)  # a copy with items to buffer
+    cap = 2 if backend.uses_ray else 3
+    shard_counts = data.draw(st.lists(st.integers(1, cap), min_size=n, max_size=n), label="shards")
+    weights = data.draw(st.none() | st.lists(_weight(), min_size=n, max_size=n), label="round_robin_weights")
+    lists = tagged_lists([f"u{i}" for i in range(n)], lengths)
+    parts = list(zip(kinds, lists, shard_counts, strict=True))
+    inputs = [_union_input(api, k, xs, s) for k, xs, s in parts]
+    # each input's own sequence, from the model (ORD-3 for gather_sync over several shards)
+    chains = [drain(_union_input(model, k, xs, s)) for k, xs, s in parts]
+    got = drain(inputs[0].union(*inputs[1:], deterministic=deterministic, round_robin_weights=weights))
+    integers = weights is None or all(isinstance(w, int) for w in weights)
+    if integers and (deterministic or weights is not None):
+        want = list(_turns_of(chains, weights if weights is not None else [1] * n))
+        assert got == want, f"kinds {kinds}, weights {weights}, deterministic={deterministic}"
+    else:
+        checks.check_merge(got, chains, what=f"union of {kinds} with weights {weights}")
+
+
+@cites("LOC-6")
+@examples(1.5)
+@given(data=st.data())
+def test_union_of_any_inputs_and_weights_keeps_every_item(
+    backend: Any, api: Any, data: st.DataObject
+) -> None:
+    """``deterministic=True`` over the number of inputs, their kinds (shard iterators
+    are drawn by the next test), shard counts and every valid weight: each input's
+    order is kept and nothing is lost or duplicated; with integer weights the order
+    is exactly the turns of LOC-6."""
+    _check_union(backend, api, data, deterministic=True, shard_iterator=False)
+
+
+@cites("LOC-6", "LOC-10")
+@examples(1.5)
+@given(data=st.data())
+def test_a_non_deterministic_union_of_any_inputs_keeps_every_item(
+    backend: Any, api: Any, data: st.DataObject
+) -> None:
+    """``deterministic=False``, likewise, with at least one ``get_shard``/``shards()``
+    input (a ready-aware input, LOC-10) among inputs of every kind: with integer
+    weights the turns of LOC-6, otherwise every item once, in each input's order."""
+    _check_union(backend, api, data, deterministic=False, shard_iterator=True)
+
+
+@cites("LOC-6", "LOC-5")
+@examples(1)
+@given(data=st.data())
+def test_a_union_with_a_duplicate_copy_keeps_every_item(backend: Any, api: Any, data: st.DataObject) -> None:
+    """Likewise, ``deterministic`` drawn, with a copy made by ``duplicate`` among the
+    inputs (the other copy is never read: its items stay buffered, LOC-5)."""
+    deterministic = data.draw(st.booleans(), label="deterministic")
+    _check_union(backend, api, data, deterministic=deterministic, copy=True)
+
+
+def _turns_of(chains: list[list[Any]], weights: list[int]) -> Any:
+    """LOC-6's turns, written out: ``w_i`` items of input ``i`` in turn, ended inputs skipped."""
+    positions = [0] * len(chains)
+    while any(p < len(c) for p, c in zip(positions, chains, strict=True)):
+        for i, chain in enumerate(chains):
+            for _ in range(weights[i]):
+                if positions[i] == len(chain):
+                    break
+                yield chain[positions[i]]
+                positions[i] += 1
+
+
+@cites("LOC-6", "LAZY-4", "LAZY-5")
+@examples(1)
+@given(data=st.data())
+def test_a_union_holds_no_items_of_its_inputs_back(
+    backend: Any, api: Any, tmp_path_factory: Any, data: st.DataObject
+) -> None:
+    """A union takes an item from an input only to deliver it: whenever the consumer
+    is not inside ``next()``, each shard behind each input has produced at most its
+    gather's read-ahead bound beyond the items of it the union delivered (LAZY-4 for
+    ``gather_sync`` inputs, LAZY-5 for ``gather_async`` ones)."""
+    n = data.draw(st.integers(2, 3), label="number of inputs")
+    asynchronous = data.draw(st.lists(st.booleans(), min_size=n, max_size=n), label="async inputs")
+    num_async = data.draw(st.integers(1, 3), label="num_async")
+    deterministic = data.draw(st.booleans(), label="deterministic")
+    stop = data.draw(st.integers(1, 6), label="position")
+    produced = probes.Counters(tmp_path_factory.mktemp("union"))
+    inputs, slack, tags = [], {}, []
+    shards = data.draw(st.lists(st.integers(1, 2), min_size=n, max_size=n), label="shards")
+    weights = data.draw(st.none() | st.lists(st.integers(1, 3), min_size=n, max_size=n), label="weights")
+    for i, is_async in enumerate(asynchronous):
+        shard_tags = [f"i{i}s{k}" for k in range(shards[i])]
+        tags += shard_tags
+        pi = api.from_iterators(tagged_lists(shard_tags, [8] * shards[i]))
+        pi = pi.for_each(probes.CountPerShard(produced))
+        if is_async:
+            inputs.append(pi.gather_async(num_async=num_async))
+            bound = (num_async + 1) * backend.async_batch_limit - 1
+        else:
+            inputs.append(pi.gather_sync())
+            bound = 1
+        slack.update({t: bound for t in shard_tags})
+    it = inputs[0].union(*inputs[1:], deterministic=deterministic, round_robin_weights=weights)
+    delivered: dict[str, int] = {}
+    for _step in range(stop):
+        item = next(it)
+        delivered[item[0]] = delivered.get(item[0], 0) + 1
+    time.sleep(0.3)
+    for t in tags:
+        p, d = produced[t].value(), delivered.get(t, 0)
+        assert p <= d + slack[t], (
+            f"shard {t}: produced {p} > delivered {d} + {slack[t]} after {stop} items "
+            f"(inputs async={asynchronous}, shards={shards}, num_async={num_async}, "
+            f"weights={weights}, deterministic={deterministic})"
+        )

@@ -86,13 +86,25 @@ def _machine(api: Any, max_shards: int) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.open: list[Run] = []
 
-        @initialize(lengths=st.lists(st.integers(0, 5), min_size=1, max_size=max_shards))
-        def plan(self, lengths: list[int]) -> None:
+        @initialize(
+            target=runs,
+            lengths=st.lists(st.integers(0, 5), min_size=1, max_size=max_shards),
+            first=st.sampled_from(["gather_sync", "gather_async"]),
+        )
+        def plan(self, lengths: list[int], first: str) -> Any:
+            """The plan, and two runs of it started at once: the runs' interleaving is
+            what GATH-7 is about, so every example has one from its first step."""
             parts = [[s * SPREAD + i for i in range(n)] for s, n in enumerate(lengths)]
             self.pi = api.from_iterators(parts).for_each(funcs.CumulativeSum())
             expected = model.from_iterators(parts).for_each(funcs.CumulativeSum())
             self.sync = list(expected.gather_sync())
             self.shards = {s: list(expected.get_shard(s)) for s in range(len(parts))}
+            return multiple(self._begin(first), self._begin("gather_sync"))
+
+        def _begin(self, kind: str) -> Run:
+            if kind == "gather_sync":
+                return self._start(self.pi.gather_sync(), kind, self.sync)
+            return self._start(self.pi.gather_async(), kind, self.shards)
 
         def _start(self, it: Any, kind: str, expected: Any) -> Run:
             run = Run(it, kind, expected)
@@ -149,6 +161,6 @@ def _close(it: Any) -> None:
 @cites("GATH-7", "GATH-8", "LIFE-5", "LOC-4", "LOC-5", "ORD-3", "ORD-5", "SHARD-6")
 def test_interleaved_runs_of_one_plan_match_the_model(backend: Any, api: Any) -> None:
     machine = _machine(api, min(3, shard_cap(backend)))
-    settings = examples(0.5)
+    settings = examples(2)
     settings = type(settings)(settings, stateful_step_count=12)
     run_state_machine_as_test(machine, settings=settings)
