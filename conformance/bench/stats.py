@@ -80,14 +80,19 @@ def signed_rank_critical(n: int, alpha: float = 1 - CONFIDENCE) -> int | None:
     is too likely (``n`` too small for an interval at this level)."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n!r}")
-    counts = _signed_rank_counts(n)
-    total = 2 ** n
-    cumulative = 0
-    best = None
-    for t, c in enumerate(counts):
+    return _lower_critical(_signed_rank_counts(n), alpha)
+
+
+def _lower_critical(counts: Sequence[int], alpha: float) -> int | None:
+    """The largest statistic value whose lower tail under ``counts`` (the exact
+    null distribution, as counts per value) is at most ``alpha / 2``; None if
+    even the smallest value's tail is larger."""
+    total = sum(counts)
+    cumulative, best = 0, None
+    for value, c in enumerate(counts):
         cumulative += c
         if cumulative / total <= alpha / 2:
-            best = t
+            best = value
         else:
             break
     return best
@@ -246,16 +251,7 @@ def mann_whitney_critical(m: int, n: int, alpha: float = 1 - CONFIDENCE) -> int 
     for an interval at this level."""
     if m < 1 or n < 1:
         raise ValueError(f"both samples need at least one value, got sizes {m!r} and {n!r}")
-    counts = _rank_sum_counts(m, n)
-    total = sum(counts)
-    cumulative, best = 0, None
-    for u, c in enumerate(counts):
-        cumulative += c
-        if cumulative / total <= alpha / 2:
-            best = u
-        else:
-            break
-    return best
+    return _lower_critical(_rank_sum_counts(m, n), alpha)
 
 
 def two_sample_shift(x: Sequence[float], y: Sequence[float], alpha: float = 1 - CONFIDENCE) -> Interval:
