@@ -182,6 +182,29 @@ HANGING_BACKEND = '''
 
     conformance_call_timeout = {bound}
 '''
+def _run_against_a_hanging_backend(
+    tmp_path: Path, call_bound: float, profile: str, timeout: float, *pytest_args: str
+) -> tuple[subprocess.CompletedProcess, float]:
+    """``pytest --pyargs PYTEST_ARGS`` against ``hang_at_end`` with calls bounded
+    at ``call_bound`` s, in a private Ray; the run and the seconds it took."""
+    pytest.importorskip("ray")
+    source = textwrap.dedent(HANGING_BACKEND.format(bound=call_bound))
+    (tmp_path / "hanging_backend.py").write_text(source)
+    env = dict(os.environ)
+    env.update(
+        HYPOTHESIS_PROFILE=profile,
+        RAY_ADDRESS="local",  # a private Ray, not one another run on this machine started
+        PYTHONPATH=os.pathsep.join([str(tmp_path), *filter(None, [env.get("PYTHONPATH")])]),
+    )
+    command = [
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--pyargs", *pytest_args,
+        "--backend=hanging_backend",
+    ]  # fmt: skip
+    start = time.monotonic()
+    run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
+    return run, time.monotonic() - start
+
+
 #: seconds per call for the run below: short, but long enough for Ray to start a
 #: run's workers on a loaded machine (5 s was not, at times, on 2 busy cores).
 RUN_CALL_BOUND = 15
@@ -194,27 +217,12 @@ def test_the_suite_ends_on_a_hanging_backend(tmp_path: Path) -> None:
     ``test_end_of_stream_is_final[gather_sync]``; the run ends in time with
     exit status 1, both fail with BackendHang, the tests after them still run and
     pass, and the clause report names GATH-8 as failed."""
-    pytest.importorskip("ray")
-    source = textwrap.dedent(HANGING_BACKEND.format(bound=RUN_CALL_BOUND))
-    (tmp_path / "hanging_backend.py").write_text(source)
     report = tmp_path / "report.json"
-    env = dict(os.environ)
-    env.update(
-        HYPOTHESIS_PROFILE="ci",
-        RAY_ADDRESS="local",  # a private Ray, not one another run on this machine started
-        PYTHONPATH=os.pathsep.join([str(tmp_path), *filter(None, [env.get("PYTHONPATH")])]),
-    )
-    command = [
-        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-        "--pyargs", "conformance.suite.test_differential", "conformance.suite.test_gathering",
-        "-k", "random_pipelines or end_of_stream_is_final",
-        "--backend=hanging_backend", f"--conformance-report={report}",
-    ]  # fmt: skip
-    start = time.monotonic()
-    run = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3 * RUN_BOUND
-    )
-    elapsed = time.monotonic() - start
+    run, elapsed = _run_against_a_hanging_backend(
+        tmp_path, RUN_CALL_BOUND, "ci", 3 * RUN_BOUND,
+        "conformance.suite.test_differential", "conformance.suite.test_gathering",
+        "-k", "random_pipelines or end_of_stream_is_final", f"--conformance-report={report}",
+    )  # fmt: skip
     output = run.stdout + run.stderr
     assert elapsed < RUN_BOUND, f"the run took {elapsed:.0f} s\n{output[-3000:]}"
     assert run.returncode == 1, output[-3000:]
@@ -245,25 +253,11 @@ def test_the_suite_stops_after_max_hangs(tmp_path: Path) -> None:
     last item) ends after the third hang (the default ``--conformance-max-hangs``):
     exit status 1, the later tests reported as not run (skipped with that reason,
     never passed) in the JSON report and the JUnit XML, the hangs listed."""
-    pytest.importorskip("ray")
-    source = textwrap.dedent(HANGING_BACKEND.format(bound=STOP_CALL_BOUND))
-    (tmp_path / "hanging_backend.py").write_text(source)
     report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
-    env = dict(os.environ)
-    env.update(
-        HYPOTHESIS_PROFILE="dev",
-        RAY_ADDRESS="local",
-        PYTHONPATH=os.pathsep.join([str(tmp_path), *filter(None, [env.get("PYTHONPATH")])]),
-    )
-    command = [
-        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--pyargs", "conformance",
-        "--backend=hanging_backend", f"--conformance-report={report}", f"--junitxml={junit}",
-    ]  # fmt: skip
-    start = time.monotonic()
-    run = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=2 * STOP_RUN_BOUND
-    )
-    elapsed = time.monotonic() - start
+    run, elapsed = _run_against_a_hanging_backend(
+        tmp_path, STOP_CALL_BOUND, "dev", 2 * STOP_RUN_BOUND,
+        "conformance", f"--conformance-report={report}", f"--junitxml={junit}",
+    )  # fmt: skip
     output = run.stdout + run.stderr
     assert elapsed < STOP_RUN_BOUND, f"the run took {elapsed:.0f} s\n{output[-3000:]}"
     assert run.returncode == 1, output[-3000:]
