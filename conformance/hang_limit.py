@@ -26,12 +26,13 @@ from typing import Any
 import pytest
 
 from conformance import bounded
+from conformance.reporting import model
 
 #: hangs after which the run stops judging the backend.
 DEFAULT_MAX_HANGS = 3
 OPTION = "--conformance-max-hangs"
 #: the start of the skip reason of every test the stop leaves unrun.
-NOT_RUN_PREFIX = "not run: the backend hung"
+NOT_RUN_PREFIX = f"{model.NOT_RUN_PREFIX}the backend hung"  # its clauses read ``not-run``
 
 
 @dataclass(frozen=True)

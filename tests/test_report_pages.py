@@ -205,3 +205,22 @@ def test_every_clause_has_its_spec_text_and_a_table_row_clause_its_row() -> None
     for line in rows:
         cid = line.split("**")[1]
         assert line in texts[cid], cid
+
+
+def test_a_clause_with_a_test_not_run_is_not_passed():
+    """A verdict is earned: a clause one of whose tests the run did not reach
+    (it stopped after the backend hung) reads not-run with the reason, unless
+    another of its tests failed; the message prefix is what marks such a test."""
+    from conformance.reporting.model import NOT_RUN_PREFIX, TestRecord, clause_results
+
+    stop = f"{NOT_RUN_PREFIX}the backend hung 3 times"
+    records = [
+        TestRecord("m::passes", ["SRC-1", "SRC-2"], "passed"),
+        TestRecord("m::stopped", ["SRC-1", "SRC-2"], "skipped", stop),
+        TestRecord("m::fails", ["SRC-2"], "failed", "AssertionError"),
+        TestRecord("m::lacks_a_capability", ["SRC-3"], "skipped", "needs metrics"),
+    ]
+    results = clause_results(records, frozenset())
+    assert (results["SRC-1"].result, results["SRC-1"].reasons) == ("not-run", [stop])
+    assert results["SRC-2"].result == "failed"
+    assert results["SRC-3"].result == "skipped"

@@ -38,10 +38,10 @@ dl.run dt { font-weight: 600; } dl.run dd { margin: 0; }
 .result { font-weight: 600; white-space: nowrap; }
 .r-passed { color: var(--pass); } .r-failed, .r-error { color: var(--fail); }
 .r-should-fail { color: var(--warn); } .r-xfailed { color: var(--dev); }
-.r-skipped, .r-untested, .r-none { color: var(--skip); font-weight: 400; }
+.r-skipped, .r-untested, .r-none, .r-not-run { color: var(--skip); font-weight: 400; }
 td.r-passed { background: #dafbe1; } td.r-failed, td.r-error { background: #ffebe9; }
 td.r-should-fail { background: #fff8c5; } td.r-xfailed { background: #fbefff; }
-td.r-skipped, td.r-untested, td.r-none { background: #f6f8fa; }
+td.r-skipped, td.r-untested, td.r-none, td.r-not-run { background: #f6f8fa; }
 .level { font: 11px ui-monospace, monospace; border: 1px solid currentColor; border-radius: 3px;
   padding: 0 .3em; }
 .clause { border: 1px solid #d0d7de; border-radius: 6px; padding: .5em .75em; margin: .5em 0;

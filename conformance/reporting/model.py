@@ -28,9 +28,16 @@ from typing import Any
 
 from conformance import clauses as clauses_mod
 
-RANK = {"failed": 6, "error": 6, "should-fail": 5, "xfailed": 4, "passed": 3, "skipped": 2, "untested": 0}
+RANK = {
+    "failed": 6, "error": 6, "should-fail": 5, "xfailed": 4, "not-run": 3.5, "passed": 3, "skipped": 2,
+    "untested": 0,
+}  # fmt: skip
 #: every result a clause or test can have, worst first
-RESULTS = ("failed", "error", "should-fail", "xfailed", "passed", "skipped", "untested")
+RESULTS = ("failed", "error", "should-fail", "xfailed", "not-run", "passed", "skipped", "untested")
+#: the message of a test the run did not run because it stopped early (the
+#: backend hung too often, conformance.hang_limit): its clauses are ``not-run``,
+#: never ``passed`` by the tests that did run
+NOT_RUN_PREFIX = "not run: "
 #: a result as a symbol and a word, so it reads without colour
 LABEL = {
     "passed": ("✓", "passed"),
@@ -39,6 +46,7 @@ LABEL = {
     "should-fail": ("!", "should-fail"),
     "xfailed": ("~", "deviation"),
     "skipped": ("–", "skipped"),
+    "not-run": ("?", "not run"),
     "untested": ("·", "untested"),
 }
 
@@ -119,15 +127,19 @@ def clause_results(
     """The result of every clause of the spec for a backend with ``capabilities``:
     the worst status of the tests citing it, ``skipped`` (with reasons) when it needs
     a capability the backend lacks or all its tests were skipped, ``untested`` when
-    no test of this run cites it."""
+    no test of this run cites it, ``not-run`` (with the reason) when the run stopped
+    before one of its tests and none failed."""
     index = clauses_mod.index() if index is None else index
     results = {cid: ClauseResult() for cid in index}
     for rec in records:
+        status = rec.status
+        if status == "skipped" and rec.message.startswith(NOT_RUN_PREFIX):
+            status = "not-run"
         for cid in rec.clauses:
             entry = results.setdefault(cid, ClauseResult())
-            if RANK.get(rec.status, 0) > RANK.get(entry.result, 0):
-                entry.result = rec.status
-            if rec.status == "skipped" and rec.message and rec.message not in entry.reasons:
+            if RANK.get(status, 0) > RANK.get(entry.result, 0):
+                entry.result = status
+            if status in ("skipped", "not-run") and rec.message and rec.message not in entry.reasons:
                 entry.reasons.append(rec.message)
     for cid, clause in index.items():
         missing = sorted(clause.needs - capabilities)
@@ -135,7 +147,7 @@ def clause_results(
             results[cid] = ClauseResult(
                 "skipped", [f"backend does not declare capability {', '.join(missing)} (BACK-4)"]
             )
-        elif results[cid].result != "skipped":
+        elif results[cid].result not in ("skipped", "not-run"):
             results[cid].reasons = []
     return results
 
