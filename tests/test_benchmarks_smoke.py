@@ -303,3 +303,11 @@ def test_gate_judges_a_retried_benchmark_on_its_best_run(capsys, tmp_path):
     assert gate.main([str(tmp_path / n) for n in ("base.json", "first.json", "retry.json")]
                      + [f"--threshold-file={tmp_path / 't.json'}"]) == 1
     assert "| 2 | 2.1 | +5.0 % | 20 % | ok (runs: +40.0 %, +5.0 %) |" in capsys.readouterr().out
+
+
+def test_report_names_a_missing_commit_unknown():
+    """Outside git, pytest-benchmark records the commit id ``unversioned``: the report
+    says ``unknown`` rather than a cut-off word; a real id is abbreviated."""
+    assert report._commit({"id": "unversioned", "dirty": False}) == "unknown"
+    assert report._commit({}) == "unknown"
+    assert report._commit({"id": "25e40a9" + "0" * 33}) == "`25e40a9000`"

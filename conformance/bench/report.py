@@ -26,6 +26,7 @@ import argparse
 import json
 import pathlib
 import platform
+import re
 
 from conformance.bench import stats
 from conformance.bench.workloads import WORKLOADS
@@ -123,6 +124,13 @@ def _with_interval(e: dict) -> str:
     return text + (f" [{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else "")
 
 
+def _commit(commit_info: dict) -> str:
+    """The commit a run was made at, abbreviated, or ``unknown`` outside a git
+    checkout (pytest-benchmark then records the id ``unversioned``)."""
+    sha = str(commit_info.get("id") or "")
+    return f"`{sha[:10]}`" if re.fullmatch(r"[0-9a-f]{7,40}", sha) else "unknown"
+
+
 def markdown(data: dict, skipped: list[dict]) -> str:
     machine = data.get("machine_info", {})
     commit = data.get("commit_info", {})
@@ -135,7 +143,7 @@ def markdown(data: dict, skipped: list[dict]) -> str:
         f"Run {data.get('datetime', '?')} on {machine.get('node', platform.node())} "
         f"({machine.get('cpu', {}).get('count', '?')} CPUs, Python "
         f"{machine.get('python_version', platform.python_version())}), commit "
-        f"`{str(commit.get('id', '?'))[:10]}`{' (dirty)' if commit.get('dirty') else ''}."
+        f"{_commit(commit)}{' (dirty)' if commit.get('dirty') else ''}."
         + (f" Sizes: `{size}`." if size else "")
         + (f" Made with {_plural(busy, 'busy process')} competing for the cores "
            f"(`--bench-busy={busy}`)." if busy else ""),
