@@ -13,7 +13,11 @@ project's documents; :data:`RULES` says, for each command, how it is checked:
   of the checkout, for commands that build a revision (``where="clone"``). A rule's ``run`` is the
   command actually run when it is not the documented one: the same program and
   code path at the smallest size, or with a placeholder backend replaced by a
-  real one; ``why`` says what was changed and why.
+  real one; ``why`` says what was changed and why;
+* ``browser`` -- it needs Playwright and Chromium, which the fresh environment
+  does not have: the browser test named by ``test`` (``path::function``) runs
+  the same program the same way under ``nox -s browser``, which CI runs (the
+  test checks that the named test exists).
 
 Placeholders (``my_pkg.backend``, ``my_package.my_backend``, ``mypkg.backend``)
 are backends the reader writes; the check provides each as a copy of
@@ -28,7 +32,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-DOCUMENTS = ("README.md", "docs/*.md", "conformance/README.md", "benchmarks/README.md")
+DOCUMENTS = (
+    "README.md", "docs/*.md", "docs/examples/README.md", "conformance/README.md", "benchmarks/README.md",
+)
 SHELL_BLOCK = re.compile(r"^```(?:sh|bash|console)\n(.*?)^```", re.M | re.S)
 #: placeholder backend modules the documents use, provided as docs/example_backend.py
 PLACEHOLDERS = ("my_pkg/backend.py", "my_package/my_backend.py", "mypkg/backend.py", "my_backend.py")
@@ -49,12 +55,13 @@ class Command:
 @dataclass(frozen=True)
 class Rule:
     pattern: str
-    check: str  # "ci" | "install" | "run"
+    check: str  # "ci" | "install" | "run" | "browser"
     run: str | Callable[[str], str] | None = None
     why: str = ""
     where: str = "outside"  # "outside" | "checkout" | "clone"
     expect: str = ""  # text the command must print
     exits: tuple[int, ...] = (0,)  # exit statuses that mean it worked
+    test: str = ""  # for "browser": the test that runs it, tests/browser/FILE.py::FUNCTION
 
     def matches(self, command: Command) -> bool:
         return re.fullmatch(self.pattern, command.text) is not None
@@ -156,6 +163,36 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         r"cp example_backend\.py my_backend\.py", "run", why="in a directory holding docs/example_backend.py"
+    ),
+    Rule(
+        r"RAY_ADDRESS=local HYPOTHESIS_PROFILE=dev python -m pytest --pyargs conformance +"
+        r"--backend=BACKEND --conformance-report=BACKEND\.json --conformance-html=BACKEND\.html",
+        "run",
+        run=lambda text: _one_chapter(text.replace("BACKEND", "conformance.model")),
+        why=f"BACKEND as conformance.model (no Ray actors), one chapter ({ONE_CHAPTER}); in the "
+        "checkout, beside docs/examples/",
+        where="checkout",
+    ),
+    # -- the report pages and their screenshots (docs/examples/README.md) ----------------
+    Rule(
+        r"python -m conformance\.reporting\.run_page docs/examples/\S+\.json run\.html",
+        "run",
+        why="as written, in the checkout (the reports of docs/examples/)",
+        where="checkout",
+    ),
+    Rule(
+        r"python -m conformance\.matrix --html matrix\.html"
+        r" docs/examples/\S+ +docs/examples/\S+ docs/examples/\S+",
+        "run",
+        why="as written, in the checkout (the reports of docs/examples/)",
+        where="checkout",
+    ),
+    Rule(
+        r"python tools/screenshot\.py (run|matrix)\.html docs/\S+\.png( --(hash|height|width) \S+)*",
+        "browser",
+        why="needs Playwright and Chromium; the test runs tools/screenshot.py on a run page (also at a "
+        "permalink) and a matrix page, as these commands do",
+        test="tests/browser/test_screenshot.py::test_the_documented_screenshot_commands_write_pngs_of_the_viewport",
     ),
     # -- the matrix ------------------------------------------------------------------
     Rule(

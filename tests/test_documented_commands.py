@@ -9,6 +9,7 @@ rule says so, and a command that fails fails its test with its output.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -46,6 +47,26 @@ def test_ci_runs_the_ci_commands():
         if rule is not None and rule.check == "ci":
             session = command.text.split("nox ", 1)[1]
             assert session in ci, f"{command}: its rule says CI runs it, and .ci/run does not"
+
+
+def test_the_browser_tests_named_by_the_rules_exist_and_ci_runs_them():
+    """A ``browser`` rule names a test under tests/browser that defines the named
+    function; ``nox -s browser`` runs tests/browser and ``.ci/run`` runs that session."""
+    named = {rule_for(c).test for c in COMMANDS if rule_for(c) is not None and rule_for(c).check == "browser"}
+    assert named, "the premise: some documented commands are checked in the browser"
+    for test in named:
+        path, _, function = test.partition("::")
+        assert path.startswith("tests/browser/") and function, f"{test}: not tests/browser/FILE.py::FUNCTION"
+        source = ROOT / path
+        assert source.is_file(), f"{test}: no such file"
+        tree = ast.parse(source.read_text())
+        defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        assert function in defined, f"{test}: {path} defines no {function}"
+    noxfile = ast.parse((ROOT / "noxfile.py").read_text())
+    (session,) = [n for n in noxfile.body if isinstance(n, ast.FunctionDef) and n.name == "browser"]
+    runs = any(isinstance(node, ast.Constant) and node.value == "tests/browser" for node in ast.walk(session))
+    assert runs, "nox -s browser does not run tests/browser"
+    assert "nox -s browser" in (ROOT / ".ci" / "run").read_text(), ".ci/run does not run nox -s browser"
 
 
 def _check_env(fresh: Path) -> dict[str, str]:
