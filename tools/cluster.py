@@ -12,11 +12,15 @@ Every run is made, and the exit code is the first failing run's (0 if none).
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import time
 
+import ray
 from ray.cluster_utils import Cluster
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 NODES = 2
 SEPARATOR = "--then"
@@ -33,6 +37,36 @@ def split_runs(argv: list[str]) -> list[list[str]]:
     if any(not run for run in runs):
         raise SystemExit(f"usage: cluster.py PYTEST_ARGS [{SEPARATOR} PYTEST_ARGS ...]: a run is empty")
     return runs
+
+
+@ray.remote(num_cpus=0)
+def _node_here() -> str:
+    return ray.get_runtime_context().get_node_id()
+
+
+def wait_until_schedulable(address: str, attempts: int = 120) -> None:
+    """Return once a task placed with soft affinity to each node runs there.
+
+    ``wait_for_nodes`` returns when the nodes are registered; the scheduler may
+    learn of a new node's resources a moment later, and until then a soft
+    affinity to it falls back to another node (the tests that check placement
+    would see one node). Each attempt is one task per node, a second apart."""
+    ray.init(address=address, logging_level=logging.ERROR)
+    try:
+        nodes = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
+        for _ in range(attempts):
+            placed = [
+                _node_here.options(
+                    scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True)
+                ).remote()
+                for node in nodes
+            ]
+            if ray.get(placed) == nodes:
+                return
+            time.sleep(1)
+        raise SystemExit(f"the nodes of the cluster did not become schedulable in {attempts} attempts")
+    finally:
+        ray.shutdown()
 
 
 def main(argv: list[str]) -> int:
@@ -52,6 +86,7 @@ def main(argv: list[str]) -> int:
         for _ in range(NODES - 1):
             cluster.add_node(num_cpus=1)
         cluster.wait_for_nodes()
+        wait_until_schedulable(cluster.address)
         env = dict(os.environ, RAY_ADDRESS=cluster.address, KIT_CLUSTER_NODES=str(NODES))
         print(f"cluster of {NODES} nodes at {cluster.address}", flush=True)
         codes = []
