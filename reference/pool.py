@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -32,9 +31,6 @@ from .worker import ParallelIteratorWorker
 MAX_IDLE_WORKERS = int(os.environ.get("REFERENCE_MAX_IDLE_WORKERS", "8"))
 
 _WorkerActor = ray.remote(ParallelIteratorWorker)
-
-#: How long the list of alive nodes is trusted before it is read again.
-_NODES_TTL_S = 10.0
 
 
 class WorkerPool:
@@ -51,8 +47,6 @@ class WorkerPool:
         # ``finally`` releases its workers into this same pool.
         self._lock = threading.RLock()
         self._session: tuple | None = None
-        self._nodes: list[str] = []
-        self._nodes_read_at = float("-inf")
         self._placed = 0
 
     def _current_session(self) -> tuple:
@@ -90,12 +84,12 @@ class WorkerPool:
         with self._lock:
             return self._lend(handle)
 
-    def _alive_nodes(self) -> list[str]:
-        now = time.monotonic()
-        if now - self._nodes_read_at > _NODES_TTL_S:
-            self._nodes = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
-            self._nodes_read_at = now
-        return self._nodes
+    @staticmethod
+    def _alive_nodes() -> list[str]:
+        # Read anew for every new worker (one call to Ray's control store, next
+        # to the seconds an actor takes to start): a node that joined or was
+        # lost a moment ago is placed on, or not, at once.
+        return sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
 
     def release(self, handle, healthy: bool) -> None:
         """Reset and keep ``handle`` for reuse, or kill it."""

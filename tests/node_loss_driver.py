@@ -122,7 +122,7 @@ class Scenarios:
 
     def wait_until_used(self, node: str) -> bool:
         """True once a run places a shard worker on ``node`` (the reference reads
-        the alive nodes anew every few seconds); False after two minutes."""
+        the alive nodes for every new worker); False after two minutes."""
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             shards = 2 * len(self.alive())
