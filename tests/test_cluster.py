@@ -60,7 +60,8 @@ def test_iterators_travel_between_tasks_on_different_nodes():
 class _DieOnceOnNode:
     """for_each: ``x -> (node id, x)``; on node ``node``, at the first item with
     ``x % 20 == 10`` it ends its process, once over all processes (the item is
-    logged in ``directory``, and the death as ``conformance.recovery_funcs`` does)."""
+    logged in ``directory``, and the death as ``conformance.recovery_funcs`` does;
+    a ticket file created exclusively picks the one process)."""
 
     def __init__(self, node: str, directory: str, consumer_pid: int):
         from conformance.recovery_funcs import DieAt
@@ -69,11 +70,20 @@ class _DieOnceOnNode:
         self.directory = directory
         self.die = DieAt(None, directory, consumer_pid)
 
+    def _first_to_die(self) -> bool:
+        # Shards on the node reach their item in the same round: of the
+        # processes that get there, the one that creates the ticket dies.
+        try:
+            os.close(os.open(os.path.join(self.directory, "ticket"), os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return False
+        return True
+
     def __call__(self, x):
         from conformance.probes import EventLog
 
         here = ray.get_runtime_context().get_node_id()
-        if here == self.node and x % 20 == 10 and self.die.due():
+        if here == self.node and x % 20 == 10 and self.die.due() and self._first_to_die():
             EventLog(os.path.join(self.directory, "victim.log")).record(str(x))
             self.die.value = x
             self.die(x)
