@@ -1,31 +1,39 @@
 """A deliberately slowed reference backend, used ONLY to check that the
 regression gate (``python -m conformance.bench compare reference
-benchmarks.slowed_reference``, and earlier ``--compare``) finds a slowdown.
+benchmarks.slowed_reference``) finds a slowdown.
 
-It is the reference backend with a delay added to every
-``LocalIterator.__next__`` in this process (the consumer), one of:
+It is the reference backend with a slowdown of a known size on one side:
 
-* ``SLOWED_REFERENCE_DELAY_US`` (default 20): ``time.sleep`` of that many
-  microseconds per item. Linux sleeps longer than asked for so short a sleep
-  (timer slack, about 50 µs more), so the real cost per item is larger than
-  the figure, and the same for every workload.
-* ``SLOWED_REFERENCE_PCT`` (set it to use this instead, e.g. 25): the consumer
-  spins (busy-waits) for that percentage of its own time: whenever at least
-  0.2 ms have passed since its last spin, it spins for PCT % of that time. A
-  pipeline the consumer paces becomes that much slower; one paced by its
-  workers slows less (they keep working while the consumer spins). The check
-  itself costs a clock read per item, which shows where an item takes a
-  microsecond or less (batched cheap items).
+* ``SLOWED_REFERENCE_PCT=P`` (e.g. 10) with ``SLOWED_REFERENCE_SIDE``:
 
-``python -m benchmarks.slowed_reference [--pct P] [--rounds N]`` (from the repository
-root) measures the slowdown this really causes: the same pipeline, cheap
-items through ``gather_async(batch_ms=50, num_async=1)`` and ``gather_sync``,
-timed with the patch on and off in alternating rounds of one process.
+  * ``consumer`` (the default): every ``LocalIterator.__next__`` of this
+    process (the consumer's per-item path) spins so that the consumer's thread
+    does P % more CPU work (:class:`benchmarks.cpu_spin.CpuSpin`);
+  * ``worker``: every pipeline gets one more operator, last, that does the
+    same in the shard worker: the thread that runs the shard's per-item path,
+    where the user's functions run, does P % more CPU work
+    (:class:`benchmarks.cpu_spin.SpinEveryItem`, pickled by value into the
+    workers). The extra operator keeps ``gather_sync`` off the compiled
+    graph, as any operator outside the graph's list does; ``compare`` keeps
+    both sides off it by default.
+
+  Either is P % more CPU time on that path; how much slower a benchmark gets
+  depends on how much of its time the path is (``python -m
+  benchmarks.slowed_reference`` measures it).
+* Without ``SLOWED_REFERENCE_PCT``: a ``time.sleep`` of
+  ``SLOWED_REFERENCE_DELAY_US`` microseconds (default 20) in every
+  ``LocalIterator.__next__``. Linux sleeps longer than asked for so short a
+  sleep (timer slack, about 50 µs more).
+
+``python -m benchmarks.slowed_reference [--side S] [--pct P] [--rounds N]``
+(from the repository root) measures the slowdown this really causes: every
+timed benchmark of the ``compare`` size, with the patch on and off in
+alternating rounds of one process.
 
 It poses as the reference in results (``bench_label``) so its benchmarks carry
-the reference's names and are compared with the reference's baseline.
-Importing it patches ``reference.local.LocalIterator`` for the whole process:
-never import it anywhere else. See benchmarks/README.md.
+the reference's names and are compared with the reference's. Importing it
+patches ``reference`` for the whole process: never import it anywhere else.
+See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -34,20 +42,23 @@ import os
 import sys
 import time
 
+import ray.cloudpickle
+
 import reference
+from benchmarks import cpu_spin
 from reference import *  # noqa: F403  (the backend's public names)
 from reference import conformance_async_batch_limit, conformance_capabilities  # noqa: F401
 from reference.local import LocalIterator
+from reference.plan import ParallelIterator, ShardPlan
 
 bench_label = "reference"
 
+SIDES = ("consumer", "worker")
 _DELAY_S = float(os.environ.get("SLOWED_REFERENCE_DELAY_US", "20")) / 1e6
-_PCT = float(os.environ.get("SLOWED_REFERENCE_PCT", "0") or 0) / 100
-_BLOCK_S = 0.0002  # spin at most this often
-_GAP_S = 0.5  # a longer pause is not the consumer's work (between runs): start afresh
 _next = LocalIterator.__next__
-_clock = time.perf_counter
-_since = [0.0]
+_init = ParallelIterator.__init__
+# the worker-side operator travels by value: a shard worker cannot import this repository
+ray.cloudpickle.register_pickle_by_value(cpu_spin)
 
 
 def _sleep_next(self):
@@ -55,31 +66,46 @@ def _sleep_next(self):
     return _next(self)
 
 
-def _spin_next(self):
-    item = _next(self)
-    now = _clock()
-    elapsed = now - _since[0]
-    if elapsed >= _BLOCK_S:
-        if elapsed < _GAP_S:
-            until = now + _PCT * elapsed
-            while _clock() < until:
-                pass
-        _since[0] = _clock()
-    return item
+def _spinning_next(spin: cpu_spin.CpuSpin):
+    def __next__(self):
+        spin()
+        return _next(self)
+
+    return __next__
 
 
-def install(pct: float | None = None) -> None:
-    """Patch the consumer: spin ``pct`` % (default ``SLOWED_REFERENCE_PCT``) or,
-    with no percentage, sleep ``SLOWED_REFERENCE_DELAY_US`` per item."""
-    global _PCT
-    if pct is not None:
-        _PCT = pct / 100
-    _since[0] = 0.0
-    LocalIterator.__next__ = _spin_next if _PCT > 0 else _sleep_next
+def _spinning_init(fraction: float):
+    def __init__(self, shards, name):
+        shards = [ShardPlan(s.source, tuple(op for op in s.operators
+                                            if not isinstance(op, cpu_spin.SpinEveryItem))
+                            + (cpu_spin.SpinEveryItem(fraction),)) for s in shards]
+        _init(self, shards, name)
+
+    return __init__
+
+
+def install(pct: float | None = None, side: str | None = None) -> None:
+    """Patch the reference: spin ``pct`` % (default ``SLOWED_REFERENCE_PCT``) on
+    ``side`` (default ``SLOWED_REFERENCE_SIDE``), or with no percentage, sleep
+    ``SLOWED_REFERENCE_DELAY_US`` per item in the consumer."""
+    uninstall()
+    pct = float(os.environ.get("SLOWED_REFERENCE_PCT") or 0) if pct is None else pct
+    side = os.environ.get("SLOWED_REFERENCE_SIDE", "consumer") if side is None else side
+    if side not in SIDES:
+        raise ValueError(f"SLOWED_REFERENCE_SIDE must be one of {', '.join(SIDES)}, got {side!r}")
+    if pct < 0:
+        raise ValueError(f"SLOWED_REFERENCE_PCT must not be negative, got {pct!r}")
+    if not pct:
+        LocalIterator.__next__ = _sleep_next
+    elif side == "consumer":
+        LocalIterator.__next__ = _spinning_next(cpu_spin.CpuSpin(pct / 100))
+    else:
+        ParallelIterator.__init__ = _spinning_init(pct / 100)
 
 
 def uninstall() -> None:
     LocalIterator.__next__ = _next
+    ParallelIterator.__init__ = _init
 
 
 install()
@@ -87,37 +113,58 @@ __all__ = reference.__all__
 
 
 def _measure(argv: list[str]) -> None:
-    """Alternate rounds with and without the patch; print the median slowdown."""
+    """Alternate rounds of every timed benchmark with and without the patch, in
+    one process; print each benchmark's median slowdown and the share of its
+    time the slowed path takes (the slowdown over the percentage)."""
     import argparse
     import logging
+    import math
     import statistics
 
     import ray
 
+    from conformance.bench import workloads as W
+    from conformance.bench.side import backend_cases
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.slowed_reference")
-    parser.add_argument("--pct", type=float, default=_PCT * 100 or 25)
+    parser.add_argument("--side", choices=SIDES, default="consumer")
+    parser.add_argument("--pct", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("-k", dest="only", action="append", default=[], metavar="SUBSTRING")
     args = parser.parse_args(argv)
+    if args.pct <= 0 or args.rounds < 1:
+        parser.error("--pct must be positive and --rounds at least 1")
     ray.init(include_dashboard=False, logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
-    cases = {"cheap gather_async_tuned (100,000 items)": (100_000, lambda p: p.gather_async(
-        batch_ms=50, num_async=1)), "cheap gather_sync (6,000 items)": (6_000, lambda p: p.gather_sync())}
-    print(f"SLOWED_REFERENCE_PCT={args.pct:g}: time with the patch / without, alternating rounds")
-    for title, (n, gather) in cases.items():
-        ratios = []
-        for _ in range(args.rounds):
-            times = []
-            for on in (False, True):
-                install(args.pct) if on else uninstall()
-                it = gather(reference.from_range(n, 2).for_each(lambda x: x + 1))
-                next(it)
-                start = time.perf_counter()
-                for _ in it:
-                    pass
-                times.append(time.perf_counter() - start)
-            ratios.append(times[1] / times[0])
+    sizes = W.SIZES["compare"]
+    # the reference's own benchmarks: this module patches the reference's classes
+    cases = backend_cases("reference", sizes)
+    print(f"--side {args.side} --pct {args.pct:g}: time per unit with the patch / without, "
+          f"{args.rounds} alternating rounds per benchmark ({W.backend_label('reference')}, size compare)")
+    print("| benchmark | median slowdown | rounds | share of the time on the slowed path |")
+    print("|---|---:|---|---:|")
+    for name, (workload, case) in cases.items():
+        if args.only and not any(s in name for s in args.only):
+            continue
+        job = W.WORKLOADS[workload].job(case, sizes)
         uninstall()
-        print(f"{title}: median {statistics.median(ratios):.3f} "
-              f"(rounds: {', '.join(f'{r:.3f}' for r in ratios)})")
+        _, warm, _ = W.run_once(job)
+        repeat = max(1, min(100, math.ceil(0.15 / max(warm, 1e-4))))
+        ratios = []
+        for r in range(args.rounds):
+            per_unit = {}
+            for on in ((False, True) if r % 2 == 0 else (True, False)):
+                install(args.pct, args.side) if on else uninstall()
+                units, seconds = 0, 0.0
+                for _ in range(repeat):
+                    done, took, _ = W.run_once(job)
+                    units, seconds = units + done, seconds + took
+                per_unit[on] = seconds / max(1, units)
+            ratios.append(per_unit[True] / per_unit[False])
+        uninstall()
+        median = statistics.median(ratios)
+        print(f"| {name} | {median:.3f} | {', '.join(f'{x:.2f}' for x in ratios)} | "
+              f"{(median - 1) / (args.pct / 100):.2f} |", flush=True)
+    ray.shutdown()
 
 
 if __name__ == "__main__":

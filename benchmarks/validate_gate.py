@@ -1,0 +1,111 @@
+"""Repeat a ``compare`` run to validate the regression gate, and tabulate the verdicts.
+
+    python -m benchmarks.validate_gate NAME --runs 5 [--spinner] [--set VAR=VALUE ...]
+        [--candidate SPEC] [-- COMPARE-OPTIONS ...]
+
+runs ``python -m conformance.bench compare reference CANDIDATE`` (``CANDIDATE``
+defaults to ``reference``: unchanged against unchanged) ``--runs`` times, one
+after the other, each into ``benchmarks/results/gate-validation/NAME/run-I``.
+``--spinner`` keeps one extra process spinning on the CPU for the whole time
+(the "beside one spinning process" condition). ``--set`` puts a variable in the
+environment of both compare sides; the slowed stand-ins of
+:mod:`benchmarks.slowed_reference` read theirs only on the candidate's side,
+which is the only side that imports them. Options after ``--`` go to compare
+(``-k``, ``--budget``, ``--tolerance-file``...).
+
+It then writes ``summary.md`` next to the runs: per benchmark, the verdict of
+every run, and how many runs called it slower beyond tolerance (the gate's
+failure) or left it unresolved. A rerun of a single NAME appends nothing: it
+starts the directory afresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent / "results" / "gate-validation"
+SPIN = "while True: pass"
+
+
+def _run(i: int, out: Path, candidate: str, env: dict, extra: list[str]) -> dict:
+    cmd = [sys.executable, "-m", "conformance.bench", "compare", "reference", candidate,
+           f"--results={out}", *extra]
+    start = time.monotonic()
+    with open(out.with_suffix(".out.txt"), "w") as log:
+        code = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+    took = time.monotonic() - start
+    report = json.loads((out / "compare.json").read_text()) if (out / "compare.json").exists() else {}
+    print(f"run {i}: exit {code} in {took:.0f} s, load {os.getloadavg()[0]:.1f}", flush=True)
+    return {"exit": code, "seconds": took, "benchmarks": report.get("benchmarks", [])}
+
+
+def summarize(name: str, runs: list[dict], command: str) -> str:
+    names = list(dict.fromkeys(b["name"] for r in runs for b in r["benchmarks"]))
+    lines = [f"# Gate validation: {name}", "", f"`{command}`", "",
+             "| run | exit | minutes |", "|---:|---:|---:|"]
+    lines += [f"| {i} | {r['exit']} | {r['seconds'] / 60:.1f} |" for i, r in enumerate(runs, 1)]
+    lines += ["", "Per benchmark: candidate / base and the verdict of each run "
+              "(**SLOWER** = slower beyond tolerance and confirmed: the gate fails).", "",
+              "| benchmark | " + " | ".join(f"run {i}" for i in range(1, len(runs) + 1))
+              + " | failed | unresolved |", "|---|" + "---|" * len(runs) + "---:|---:|"]
+    for n in names:
+        cells, failed, unresolved = [], 0, 0
+        for r in runs:
+            b = next((b for b in r["benchmarks"] if b["name"] == n), None)
+            if b is None:
+                cells.append("not run")
+                continue
+            ratio = "—" if b["ratio"] is None else f"{b['ratio']:.3f}"
+            interval = "" if b["lo"] is None else f" [{b['lo']:.2f}, {b['hi']:.2f}]"
+            label = "**SLOWER**" if b["regressed"] else b["label"]
+            cells.append(f"{ratio}{interval} {label}")
+            failed += bool(b["regressed"])
+            unresolved += not b["resolved"]
+        lines.append(f"| {n} | " + " | ".join(cells) + f" | {failed} | {unresolved} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    own, extra = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.validate_gate")
+    p.add_argument("name", help="directory under benchmarks/results/gate-validation/")
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--candidate", default="reference", help="backend spec of the candidate side")
+    p.add_argument("--spinner", action="store_true", help="keep one process spinning meanwhile")
+    p.add_argument("--set", action="append", default=[], metavar="VAR=VALUE",
+                   help="environment variable for the compare run")
+    args = p.parse_args(own)
+    if args.runs < 1:
+        p.error("--runs must be at least 1")
+    env = dict(os.environ, RAY_ADDRESS="local")
+    for item in args.set:
+        var, sep, value = item.partition("=")
+        if not sep or not var:
+            p.error(f"--set takes VAR=VALUE, got {item!r}")
+        env[var] = value
+    where = ROOT / args.name
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
+    command = "python -m benchmarks.validate_gate " + " ".join(argv)
+    spinner = subprocess.Popen([sys.executable, "-c", SPIN]) if args.spinner else None
+    try:
+        runs = [_run(i, where / f"run-{i}", args.candidate, env, extra) for i in range(1, args.runs + 1)]
+    finally:
+        if spinner:
+            spinner.kill()
+    text = summarize(args.name, runs, command)
+    (where / "summary.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The slowdown the gate's validation relies on (``benchmarks/cpu_spin.py``) is
+the size it says: ``CpuSpin(f)`` makes the calling thread use ``1 + f`` times
+the CPU time it did, whatever an item costs, and a pause adds nothing. Checked
+on a simulated CPU clock (the arithmetic, exactly: a real thread's CPU time on
+a shared VM is too noisy to judge 10 % by). And the validation's summary
+counts what each run said."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from benchmarks import cpu_spin, validate_gate
+
+
+class _FakeCpu:
+    """A thread CPU clock that advances only when told to, and by ``read_cost``
+    at every read (a read is a system call: it costs CPU time too)."""
+
+    def __init__(self, read_cost: float):
+        self.now = 0.0
+        self.read_cost = read_cost
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.now += self.read_cost
+        self.reads += 1
+        return self.now
+
+
+@pytest.mark.parametrize("item_s", [1e-6, 2e-5, 3e-3])
+@pytest.mark.parametrize("fraction", [0.1, 0.25])
+def test_cpu_spin_adds_its_fraction_of_the_threads_cpu_time(fraction, item_s):
+    clock = _FakeCpu(read_cost=2e-7)
+    spin = cpu_spin.CpuSpin(fraction, clock=clock)
+    items = int(0.5 / item_s)
+    for _ in range(items):
+        clock.now += item_s  # the item's own work
+        spin()
+    work = items * item_s
+    # the clock's reads cost CPU time too (1 µs items: a read per item would
+    # add 20 %), so this also checks that reads are rationed
+    assert clock.now / work == pytest.approx(1 + fraction, abs=0.02), (clock.now, work, clock.reads)
+
+
+def test_cpu_spin_does_not_count_time_spent_waiting():
+    """On the real thread CPU clock: 100 ms asleep between calls is no CPU work,
+    so a spin of 100 % adds next to nothing (it would add 100 ms were it wall time)."""
+    spin = cpu_spin.CpuSpin(1.0)
+    start = time.thread_time()
+    for _ in range(20):
+        time.sleep(0.005)
+        spin()
+    assert time.thread_time() - start < 0.03
+
+
+def test_cpu_spin_refuses_a_fraction_that_is_not_positive():
+    with pytest.raises(ValueError, match="fraction"):
+        cpu_spin.CpuSpin(0)
+
+
+def test_spin_every_item_passes_items_through_unchanged():
+    assert list(cpu_spin.SpinEveryItem(0.5)(iter(range(100)))) == list(range(100))
+
+
+def test_validation_summary_counts_failures_and_unresolved_benchmarks():
+    def bench(name, ratio, regressed, resolved):
+        return {"name": name, "ratio": ratio, "lo": ratio - 0.05, "hi": ratio + 0.05,
+                "regressed": regressed, "resolved": resolved,
+                "label": "SLOWER" if regressed else "no change detected"}
+
+    runs = [{"exit": 1, "seconds": 300,
+             "benchmarks": [bench("a", 1.2, True, True), bench("b", 1.0, False, False)]},
+            {"exit": 2, "seconds": 360,
+             "benchmarks": [bench("a", 1.0, False, True), bench("b", 1.0, False, False)]}]
+    text = validate_gate.summarize("demo", runs, "python -m benchmarks.validate_gate demo --runs 2")
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| a ")
+            or line.startswith("| b ")}
+    assert rows["a"].endswith("| 1 | 0 |")
+    assert rows["b"].endswith("| 0 | 2 |")
+    assert "**SLOWER**" in rows["a"]
