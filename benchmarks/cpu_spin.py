@@ -11,7 +11,8 @@ between items adds nothing.
 Reading a thread's CPU clock is a system call (about 0.3 µs), as much as a
 cheap item costs, so it is not read on every call: the number of calls
 between reads doubles while a read finds less than :data:`MIN_SPAN_S` used
-and halves when it finds more, up to :data:`MAX_STRIDE`.
+and halves when it finds more, up to :data:`MAX_STRIDE`. A call from another
+thread than the last starts the count over (each thread has its own clock).
 
 This module imports nothing from the kit, so that an instance can be pickled
 by value into another process (a shard worker) where the kit's repository is
@@ -20,6 +21,7 @@ not importable.
 
 from __future__ import annotations
 
+import threading
 import time
 
 MIN_SPAN_S = 0.0002
@@ -39,6 +41,7 @@ class CpuSpin:
 
     def reset(self) -> None:
         self._since = self._clock()
+        self._thread = threading.get_ident()
         self._stride = 1
         self._calls = 0
 
@@ -47,6 +50,11 @@ class CpuSpin:
         if self._calls < self._stride:
             return
         self._calls = 0
+        if threading.get_ident() != self._thread:
+            # called from another thread now (an actor may run its calls on a
+            # pool of threads): its CPU clock is another clock; start over
+            self.reset()
+            return
         clock = self._clock
         now = clock()
         used = now - self._since

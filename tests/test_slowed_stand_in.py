@@ -95,3 +95,24 @@ def test_validation_summary_counts_failures_and_unresolved_benchmarks():
     assert rows["a"].endswith("| 1 | 0 |")
     assert rows["b"].endswith("| 0 | 2 |")
     assert "**SLOWER**" in rows["a"]
+
+
+def test_cpu_spin_starts_over_when_called_from_another_thread():
+    """Each thread has its own CPU clock: a span measured across two threads'
+    clocks means nothing, so a call from a new thread starts over instead of
+    spinning for the difference between the clocks."""
+    import threading
+
+    main = threading.get_ident()
+    reads: dict[int, int] = {}
+
+    def clock():  # the main thread's clock at 0; the other's 5 s ahead, 1 ms per read
+        me = threading.get_ident()
+        reads[me] = reads.get(me, 0) + 1
+        return 0.0 if me == main else 5.0 + 0.001 * reads[me]
+
+    spin = cpu_spin.CpuSpin(1.0, clock=clock)
+    other = threading.Thread(target=spin)
+    other.start()
+    other.join()
+    assert reads[other.ident] == 1  # one read to start over; no spin of 5 s
