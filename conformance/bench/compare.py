@@ -34,10 +34,13 @@ robust to a neighbour's burst; see that module), and the benchmark stops once
 the interval is narrower than its tolerance, or already decides (entirely
 above ``1 + tolerance`` or below 1), or its share of the time budget (what is
 left of ``--budget`` over the benchmarks left) is spent. A benchmark found
-slower beyond its tolerance is measured again, afresh, and fails only if the
-second measurement finds so too: every look at an interval, over two dozen
+slower beyond its tolerance is measured again, in fresh processes on both
+sides (started in the opposite order), and fails only if the second
+measurement finds so too: every look at an interval, over two dozen
 benchmarks, is a chance of a false alarm, and two independent ones in a row
-are rare, while a slower code path is slower both times.
+are rare, while a slower code path is slower both times; and two processes
+running the same code can differ by several percent for as long as they live,
+which a second measurement in the same processes would confirm.
 
 **Verdicts**, with the interval: *slower*, *faster* or *no change detected*;
 a benchmark whose interval stayed wider than its tolerance, or whose
@@ -109,7 +112,9 @@ class Side:
     def start(self, size: str) -> None:
         env = {**os.environ, **self.env, "RAY_ADDRESS": "local"}
         env["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
-        stderr = open(self.log, "w") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        # a restarted side's log goes on after its first process's
+        mode = "a" if self.proc is not None else "w"
+        stderr = open(self.log, mode) if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen([self.python, "-m", "conformance.bench.side", self.spec, size],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                                      text=True, cwd=self.cwd, env=env)
@@ -288,15 +293,33 @@ def measure(name: str, tolerance: float, base: Side, candidate: Side, budget_s: 
     return result
 
 
+def restart(sides: list[Side], size: str) -> None:
+    """Replace both sides' processes with fresh ones, started in the opposite
+    order to last time."""
+    for side in sides:
+        side.close()
+    sides.reverse()
+    for side in sides:
+        side.start(size)
+    for side in sides:
+        side.ask({"op": "cases"})
+
+
 def run_benchmark(name: str, tolerance: float, base: Side, candidate: Side, budget_s: float,
-                  max_pairs: int = MAX_PAIRS) -> Result:
+                  max_pairs: int = MAX_PAIRS, fresh=None) -> Result:
     """:func:`measure`; a candidate found slower beyond tolerance is measured
-    again, afresh, with the same budget, and fails only if found so again. Each
-    measurement looks at its interval several times as it goes, and the gate
-    judges many benchmarks: the second measurement keeps the chance of a false
-    alarm from adding up over them (two independent false verdicts in a row)."""
+    again with the same budget, after ``fresh()`` (which restarts both sides'
+    processes), and fails only if found so again. Each measurement looks at its
+    interval several times as it goes, and the gate judges many benchmarks: the
+    second measurement keeps the chance of a false alarm from adding up over
+    them (two independent false verdicts in a row). Fresh processes, because
+    two processes running the same code can differ by several percent for as
+    long as they live (how they were laid out, which started first): a
+    confirmation in the same processes would confirm that too."""
     result = measure(name, tolerance, base, candidate, budget_s, max_pairs)
     if result.judgement and result.judgement.regressed and not result.error:
+        if fresh is not None:
+            fresh()
         result.confirmation = measure(name, tolerance, base, candidate, budget_s, max_pairs)
         result.seconds += result.confirmation.seconds
     return result
@@ -439,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
         for i, name in enumerate(names):
             share = max(0.0, deadline - time.monotonic()) / (len(names) - i)
             tol = _tolerance(cases[name], overrides, args.tolerance)
-            r = run_benchmark(name, tol, base, candidate, share, args.max_pairs)
+            r = run_benchmark(name, tol, base, candidate, share, args.max_pairs,
+                              fresh=lambda: restart(sides, args.size))
             results.append(r)
             ratio = r.judgement.ratio if r.judgement else None
             print(f"  {name}: {len(r.base_s)} pairs in {r.seconds:.0f} s, "
