@@ -8,7 +8,8 @@ It is the reference backend with a slowdown of a known size on one side:
 
   * ``consumer`` (the default): every ``LocalIterator.__next__`` of this
     process (the consumer's per-item path) spins so that the consumer's thread
-    does P % more CPU work (:class:`benchmarks.cpu_spin.CpuSpin`);
+    does P % more CPU work from the iterator's first item on
+    (:class:`benchmarks.cpu_spin.CpuSpin`, one per iterator);
   * ``worker``: every pipeline gets one more operator, last, that does the
     same in the shard worker: the thread that runs the shard's per-item path,
     where the user's functions run, does P % more CPU work
@@ -28,7 +29,9 @@ It is the reference backend with a slowdown of a known size on one side:
 ``python -m benchmarks.slowed_reference [--side S] [--pct P] [--rounds N]``
 (from the repository root) measures the slowdown this really causes: every
 timed benchmark of the ``compare`` size, with the patch on and off in
-alternating rounds of one process.
+alternating rounds of one process, the compiled graph off (as ``compare``
+runs both sides by default). With a large ``--pct`` (100) the slowdown
+measures the share of a benchmark's time spent on the slowed path.
 
 It poses as the reference in results (``bench_label``) so its benchmarks carry
 the reference's names and are compared with the reference's. Importing it
@@ -41,6 +44,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import weakref
 
 import ray.cloudpickle
 
@@ -66,9 +70,18 @@ def _sleep_next(self):
     return _next(self)
 
 
-def _spinning_next(spin: cpu_spin.CpuSpin):
+def _spinning_next(fraction: float):
+    # one spin per iterator, from its first item on: the CPU the consumer's
+    # thread used before (building the pipeline, the harness's own work between
+    # runs) is not the per-item path
+    spins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
     def __next__(self):
-        spin()
+        spin = spins.get(self)
+        if spin is None:
+            spins[self] = cpu_spin.CpuSpin(fraction)
+        else:
+            spin()
         return _next(self)
 
     return __next__
@@ -98,7 +111,7 @@ def install(pct: float | None = None, side: str | None = None) -> None:
     if not pct:
         LocalIterator.__next__ = _sleep_next
     elif side == "consumer":
-        LocalIterator.__next__ = _spinning_next(cpu_spin.CpuSpin(pct / 100))
+        LocalIterator.__next__ = _spinning_next(pct / 100)
     else:
         ParallelIterator.__init__ = _spinning_init(pct / 100)
 
@@ -134,6 +147,9 @@ def _measure(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.pct <= 0 or args.rounds < 1:
         parser.error("--pct must be positive and --rounds at least 1")
+    # as compare runs both sides by default: the plain gather_sync rounds (the
+    # worker-side operator would keep the patched runs off the compiled graph)
+    reference.compiled_rounds.ENABLED = False
     ray.init(include_dashboard=False, logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
     sizes = W.SIZES["compare"]
     # the reference's own benchmarks: this module patches the reference's classes

@@ -37,20 +37,31 @@ SPIN = "while True: pass"
 def _run(i: int, out: Path, candidate: str, env: dict, extra: list[str]) -> dict:
     cmd = [sys.executable, "-m", "conformance.bench", "compare", "reference", candidate,
            f"--results={out}", *extra]
-    start = time.monotonic()
+    start, load = time.monotonic(), os.getloadavg()[0]
     with open(out.with_suffix(".out.txt"), "w") as log:
         code = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
     took = time.monotonic() - start
     report = json.loads((out / "compare.json").read_text()) if (out / "compare.json").exists() else {}
-    print(f"run {i}: exit {code} in {took:.0f} s, load {os.getloadavg()[0]:.1f}", flush=True)
-    return {"exit": code, "seconds": took, "benchmarks": report.get("benchmarks", [])}
+    loads = (load, os.getloadavg()[0])
+    print(f"run {i}: exit {code} in {took:.0f} s, load average {loads[0]:.1f} -> {loads[1]:.1f}", flush=True)
+    return {"exit": code, "seconds": took, "loads": loads, "benchmarks": report.get("benchmarks", [])}
 
 
-def summarize(name: str, runs: list[dict], command: str) -> str:
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=ROOT.parent, check=True).stdout.strip() or "unknown"
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def summarize(name: str, runs: list[dict], command: str, commit: str = "unknown") -> str:
     names = list(dict.fromkeys(b["name"] for r in runs for b in r["benchmarks"]))
-    lines = [f"# Gate validation: {name}", "", f"`{command}`", "",
-             "| run | exit | minutes |", "|---:|---:|---:|"]
-    lines += [f"| {i} | {r['exit']} | {r['seconds'] / 60:.1f} |" for i, r in enumerate(runs, 1)]
+    lines = [f"# Gate validation: {name}", "", f"`{command}` (commit `{commit}`)", "",
+             "| run | exit | minutes | load average (start -> end) |", "|---:|---:|---:|---|"]
+    lines += [f"| {i} | {r['exit']} | {r['seconds'] / 60:.1f} | "
+              + (f"{r['loads'][0]:.1f} -> {r['loads'][1]:.1f}" if "loads" in r else "") + " |"
+              for i, r in enumerate(runs, 1)]
     lines += ["", "Per benchmark: candidate / base and the verdict of each run "
               "(**SLOWER** = slower beyond tolerance and confirmed: the gate fails).", "",
               "| benchmark | " + " | ".join(f"run {i}" for i in range(1, len(runs) + 1))
@@ -101,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if spinner:
             spinner.kill()
-    text = summarize(args.name, runs, command)
+    text = summarize(args.name, runs, command, _commit())
     (where / "summary.md").write_text(text)
     print(text)
     return 0
