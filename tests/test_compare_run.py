@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -71,3 +72,30 @@ def test_a_revision_is_built_into_its_own_environment_with_this_harness(tmp_path
     backend_file, side_file = json.loads(out.stdout)
     assert Path(backend_file).is_relative_to(src)
     assert Path(side_file).is_relative_to(harness)
+
+
+def test_a_slower_verdict_is_confirmed_in_fresh_processes(tmp_path):
+    """A candidate slowed far beyond tolerance (the repository's stand-in: the
+    consumer spinning 300 % of its own CPU time) is found SLOWER, confirmed
+    after both sides were restarted, and the gate fails (exit 1)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "RAY_ADDRESS": "local", "SLOWED_REFERENCE_PCT": "300",
+           "SLOWED_REFERENCE_SIDE": "consumer"}
+    run = subprocess.run(
+        [sys.executable, "-m", "conformance.bench", "compare", "reference", "benchmarks.slowed_reference",
+         "--size=tiny", "--budget=40", "--max-pairs=8", f"--results={tmp_path}",
+         "-k", "cheap[gather_async_tuned]"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=root)
+    data = json.loads((tmp_path / "compare.json").read_text())
+    assert data["error"] is None, data["error"]
+    [bench] = data["benchmarks"]
+    assert bench["verdict"] == S.SLOWER and bench["regressed"], bench["label"]
+    assert bench["confirmation"] is not None and bench["confirmation"]["regressed"]
+    assert run.returncode == 1, run.stdout[-2000:]
+    # each side's log holds two processes' output: the first, and the one restarted
+    for role in ("base", "candidate"):
+        log = (tmp_path / f"compare-{role}.log").read_text()
+        started = re.findall(r"benchmark process (\d+) .* started", log)
+        assert len(set(started)) == 2, (role, log[-2000:])

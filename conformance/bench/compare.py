@@ -293,16 +293,23 @@ def measure(name: str, tolerance: float, base: Side, candidate: Side, budget_s: 
     return result
 
 
-def restart(sides: list[Side], size: str) -> None:
+def restart(sides: list[Side], size: str, attempts: int = 2) -> None:
     """Replace both sides' processes with fresh ones, started in the opposite
-    order to last time."""
-    for side in sides:
-        side.close()
+    order to last time. A start that fails (Ray can time out starting on a
+    loaded machine) is tried again, up to ``attempts`` times in all."""
     sides.reverse()
-    for side in sides:
-        side.start(size)
-    for side in sides:
-        side.ask({"op": "cases"})
+    for attempt in range(1, attempts + 1):
+        for side in sides:
+            side.close()
+        for side in sides:
+            side.start(size)
+        try:
+            for side in sides:
+                side.ask({"op": "cases"})
+            return
+        except SideError:
+            if attempt == attempts:
+                raise
 
 
 def run_benchmark(name: str, tolerance: float, base: Side, candidate: Side, budget_s: float,

@@ -63,6 +63,8 @@ def serve(spec: str, size: str, requests, answers) -> None:
 
     sizes = W.SIZES[size]
     ray.init(include_dashboard=False, logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
+    # to the log (stderr): which process served which part of a comparison
+    print(f"benchmark process {os.getpid()} ({spec}, size {size}) started", file=sys.stderr, flush=True)
     cases = backend_cases(spec, sizes)
     jobs: dict[str, W.Job] = {}
 
