@@ -223,7 +223,7 @@ class Result:
     @property
     def failed(self) -> bool:
         """Slower beyond tolerance, and so again in the confirmation."""
-        own = bool(self.judgement and self.judgement.regressed)
+        own = bool(self.judgement and self.judgement.regressed) and not self.error
         return own and (self.confirmation is None or self.confirmation.failed)
 
     @property
@@ -326,7 +326,11 @@ def run_benchmark(name: str, tolerance: float, base: Side, candidate: Side, budg
     result = measure(name, tolerance, base, candidate, budget_s, max_pairs)
     if result.judgement and result.judgement.regressed and not result.error:
         if fresh is not None:
-            fresh()
+            try:
+                fresh()
+            except SideError as exc:
+                result.error = f"restarting the sides to confirm a slower verdict: {exc}"
+                return result
         result.confirmation = measure(name, tolerance, base, candidate, budget_s, max_pairs)
         result.seconds += result.confirmation.seconds
     return result
