@@ -13,7 +13,8 @@ environment of both compare sides; the slowed stand-ins of
 which is the only side that imports them. Options after ``--`` go to compare
 (``-k``, ``--budget``, ``--tolerance-file``...).
 
-It then writes ``summary.md`` next to the runs: per benchmark, the verdict of
+It exits 0 when every run judged its benchmarks, whatever the verdicts, and 1
+when a run wrote no report. It then writes ``summary.md`` next to the runs: per benchmark, the verdict of
 every run, and how many runs called it slower beyond tolerance (the gate's
 failure) or left it unresolved. A rerun of a single NAME appends nothing: it
 starts the directory afresh.
@@ -44,7 +45,11 @@ def _run(i: int, out: Path, candidate: str, env: dict, extra: list[str]) -> dict
     report = json.loads((out / "compare.json").read_text()) if (out / "compare.json").exists() else {}
     loads = (load, os.getloadavg()[0])
     print(f"run {i}: exit {code} in {took:.0f} s, load average {loads[0]:.1f} -> {loads[1]:.1f}", flush=True)
-    return {"exit": code, "seconds": took, "loads": loads, "benchmarks": report.get("benchmarks", [])}
+    if not report:
+        tail = out.with_suffix(".out.txt").read_text()[-1500:]
+        print(f"run {i} wrote no report; the end of its output:\n{tail}", flush=True)
+    return {"exit": code, "seconds": took, "loads": loads, "benchmarks": report.get("benchmarks", []),
+            "reported": bool(report)}
 
 
 def _commit() -> str:
@@ -115,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     text = summarize(args.name, runs, command, _commit())
     (where / "summary.md").write_text(text)
     print(text)
-    return 0
+    # verdicts, whatever they are, are the result; a run that judged nothing is a failure
+    return 0 if all(r["reported"] and r["benchmarks"] for r in runs) else 1
 
 
 if __name__ == "__main__":

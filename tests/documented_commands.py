@@ -38,6 +38,9 @@ DOCUMENTS = (
 SHELL_BLOCK = re.compile(r"^```(?:sh|bash|console)\n(.*?)^```", re.M | re.S)
 #: placeholder backend modules the documents use, provided as docs/example_backend.py
 PLACEHOLDERS = ("my_pkg/backend.py", "my_package/my_backend.py", "mypkg/backend.py", "my_backend.py")
+#: what a compare run that compared prints: the benchmark's row of the table (an
+#: argument error exits 2 too, as an unresolved comparison does)
+COMPARED = "| cheap[gather_async] |"
 #: the smallest run of the suite that still judges a backend end to end
 ONE_CHAPTER = "-q -k test_ordering"
 
@@ -88,7 +91,7 @@ def _tiny_bench(text: str) -> str:
 def _tiny_compare(text: str) -> str:
     text = _without_sizes(text).replace("BASE CANDIDATE", "reference reference")
     text = text.replace("/path/to/main-env/bin/python", '"$(command -v python)"')
-    return f"{text} --size tiny --budget 10 --max-pairs 4 --results=bench-results -k cheap[gather_async]"
+    return f"{text} --size tiny --budget 10 --max-pairs 6 --results=bench-results -k cheap[gather_async]"
 
 
 def documented_commands(root: Path) -> list[Command]:
@@ -230,6 +233,7 @@ RULES: tuple[Rule, ...] = (
         "budget: unresolved (exit 2) is an expected verdict at that size",
         where="clone",
         exits=(0, 1, 2),
+        expect=COMPARED,
     ),
     Rule(
         r"python -m conformance\.bench compare .*",
@@ -238,6 +242,7 @@ RULES: tuple[Rule, ...] = (
         why="the smallest sizes, one benchmark, a 10 s budget (unresolved, exit 2, is an expected "
         "verdict at that size); BASE CANDIDATE and the base's python are the fresh environment's",
         exits=(0, 1, 2),
+        expect=COMPARED,
     ),
     Rule(
         r"python -m conformance\.bench( .*)?",
@@ -252,6 +257,24 @@ RULES: tuple[Rule, ...] = (
         run="RAY_ADDRESS=local python benchmarks/recovery.py --shards 2 --repeats 1 --per-shard 200",
         why="2 shards, one repeat, 200 items a shard",
         where="checkout",
+    ),
+    Rule(
+        r"python -m benchmarks\.slowed_reference --side (worker|consumer) --pct \d+",
+        "run",
+        run=lambda text: f"RAY_ADDRESS=local {text} --rounds 1 -k cheap[gather_async]",
+        why="one round of one benchmark (the repository's tool: from the checkout)",
+        where="checkout",
+        expect="| cheap[gather_async] |",
+    ),
+    Rule(
+        r"python -m benchmarks\.validate_gate \S+ --runs \d+ .*",
+        "run",
+        run=lambda text: re.sub(r" --runs \d+", " --runs 1", text.split(" -- ")[0])
+        + " -- --size tiny --budget 10 --max-pairs 6 -k cheap[gather_async]",
+        why="one run of the smallest size, one benchmark, a 10 s budget (the repository's tool: "
+        "from the checkout)",
+        where="checkout",
+        expect="| cheap[gather_async] |",
     ),
     # -- nox sessions a user runs in a clone ---------------------------------------------
     Rule(r"python3 -m nox -s lint", "run", run=f"{_NOX} -s lint", why=_NOX_WHY, where="checkout"),

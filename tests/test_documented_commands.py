@@ -116,9 +116,14 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | dict[str
             shutil.copy2(source, target)
     clone = base / "clone"
     subprocess.run(["git", "clone", "-q", ROOT, clone], check=True)
+    # the placeholder backends are part of the revision a command names as its
+    # base (--base-rev main), as a user's backend is part of their main branch
+    _placeholders(clone)
+    git = ["git", "-c", "user.name=docs", "-c", "user.email=docs@localhost"]
+    subprocess.run([*git, "add", "-A"], cwd=clone, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "placeholder backends"], cwd=clone, check=True)
     for ref in ("refs/heads/main", "refs/remotes/origin/main"):  # what the documents call the base
         subprocess.run(["git", "update-ref", ref, "HEAD"], cwd=clone, check=True)
-    _placeholders(clone)
     return {"env": env, "outside": outside, "checkout": checkout, "clone": clone}
 
 
