@@ -56,6 +56,10 @@ LABELS: dict[str, frozenset[str]] = {
     "item whose process dies": frozenset({"positions"}),
     "number of local ops": frozenset({"nesting"}),
     "local op": frozenset({"nesting"}),
+    "number of parallel ops": frozenset({"nesting"}),
+    "parallel op": frozenset({"nesting"}),
+    "nesting": frozenset({"nesting"}),  # depth of nested unions, or appearances in one plan
+    "num_partitions": frozenset({"shards"}),
     # conformance.strategies: a source draws its shard count; a pipeline draws its
     # source, parallel ops (union, repartition: nesting), gather (with num_async and
     # batch_ms), local ops and how far it is read.
@@ -157,10 +161,6 @@ NOT_YET_DRAWN: dict[str, dict[str, str]] = {
     "SER-3": {"nesting": _FIXED},
     "SER-4": {"nesting": _FIXED},
     "SER-5": {"positions": _FIXED},
-    "SHARD-3": {"shards": _FIXED},
-    "SHARD-6": {"shards": "the running-sum example of the clause, two shards"},
-    "SHARD-7": {"shards": _FIXED, "nesting": _FIXED},
-    "SHARD-11": {"shards": _FIXED, "nesting": _FIXED},
 }
 
 
