@@ -154,11 +154,6 @@ NOT_YET_DRAWN: dict[str, dict[str, str]] = {
     "LAZY-2": {"gathers": _PARAMETRIZED},
     "LAZY-3": {"gathers": _PARAMETRIZED, "positions": "the first five deliveries"},
     "LAZY-6": {"gathers": _PARAMETRIZED},
-    "SER-1": {"nesting": _FIXED},
-    "SER-2": {"gathers": _PARAMETRIZED, "nesting": _FIXED},
-    "SER-3": {"nesting": _FIXED},
-    "SER-4": {"nesting": _FIXED},
-    "SER-5": {"positions": _FIXED},
 }
 
 
