@@ -150,10 +150,6 @@ NOT_YET_DRAWN: dict[str, dict[str, str]] = {
         "positions": "the state machine's steps interleave the runs; no labelled draw",
     },
     "GATH-8": {"shards": _FIXED, "gathers": _PARAMETRIZED, "positions": _FIXED},
-    "LAZY-1": {"nesting": "one fixed deep plan"},
-    "LAZY-2": {"gathers": _PARAMETRIZED},
-    "LAZY-3": {"gathers": _PARAMETRIZED, "positions": "the first five deliveries"},
-    "LAZY-6": {"gathers": _PARAMETRIZED},
 }
 
 
