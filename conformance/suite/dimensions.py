@@ -130,20 +130,6 @@ _FIXED = "fixed examples stand here today"
 _PARAMETRIZED = "enumerated with pytest.mark.parametrize, not drawn"
 
 NOT_YET_DRAWN: dict[str, dict[str, str]] = {
-    "LOC-1": {"gathers": "one gather_sync example"},
-    "LOC-3": {"nesting": "two fixed chains of local_transforms"},
-    "LOC-5": {"positions": "copies read in two fixed orders", "gathers": "gather_sync only"},
-    "LOC-8": {
-        "shards": "three fixed shards",
-        "num_async": _PARAMETRIZED,
-        "batch_ms": "batch_ms=0 only",
-    },
-    "LOC-6": {"nesting": "a nested union is a drawn input kind, one level deep; deeper is not drawn"},
-    "LOC-9": {
-        "inputs": "a fixed nested union of three inputs",
-        "nesting": "one fixed nesting of two unions",
-    },
-    "LOC-10": {"num_async": "num_async=1 only"},
     "GATH-4": {"batch_ms": _PARAMETRIZED, "num_async": "num_async=1 only"},
     "GATH-7": {
         "gathers": "the state machine's rules choose the gathers; no labelled draw",
