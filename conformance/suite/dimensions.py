@@ -130,12 +130,10 @@ _FIXED = "fixed examples stand here today"
 _PARAMETRIZED = "enumerated with pytest.mark.parametrize, not drawn"
 
 NOT_YET_DRAWN: dict[str, dict[str, str]] = {
-    "GATH-4": {"batch_ms": _PARAMETRIZED, "num_async": "num_async=1 only"},
     "GATH-7": {
         "gathers": "the state machine's rules choose the gathers; no labelled draw",
         "positions": "the state machine's steps interleave the runs; no labelled draw",
     },
-    "GATH-8": {"shards": _FIXED, "gathers": _PARAMETRIZED, "positions": _FIXED},
 }
 
 
