@@ -56,6 +56,7 @@ LABELS: dict[str, frozenset[str]] = {
     "item whose process dies": frozenset({"positions"}),
     "number of local ops": frozenset({"nesting"}),
     "local op": frozenset({"nesting"}),
+    "local_transforms": frozenset({"nesting"}),
     "number of parallel ops": frozenset({"nesting"}),
     "parallel op": frozenset({"nesting"}),
     "nesting": frozenset({"nesting"}),  # depth of nested unions, or appearances in one plan

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conformance import checks, funcs, model, pipeline, probes, strategies
@@ -55,15 +55,13 @@ def _check_against_model(got: list[Any], gather: str, shards: int, index: int = 
 @examples(0.5)
 @given(data=st.data())
 def test_iterator_protocol(api: Any, data: st.DataObject) -> None:
-    """Under a drawn gather of 1..3 shards: the LocalIterator's ``__iter__`` returns
-    itself, ``next()`` yields the run's items and then raises StopIteration, also
-    on every later call."""
+    """Under a drawn gather of 1..3 shards, ``next()`` yields the run's items and then
+    raises StopIteration, also on every later call."""
     shards = data.draw(st.integers(1, 3), label="shards")
     gather = data.draw(st.sampled_from(GATHERS), label="gather")
     index = data.draw(st.integers(0, 2), label="shard index")
     it = _gather(api.from_items(ITEMS, num_shards=shards), gather, index)
     assert isinstance(it, api.LocalIterator)
-    assert iter(it) is it
     got = []
     while len(got) <= len(ITEMS):
         try:
@@ -74,6 +72,12 @@ def test_iterator_protocol(api: Any, data: st.DataObject) -> None:
     for _ in range(2):
         with pytest.raises(StopIteration):
             next(it)
+
+
+@cites("LOC-1")
+def test_iter_returns_the_iterator_itself(api: Any, source: Any) -> None:
+    it = source.gather_sync()
+    assert iter(it) is it
 
 
 @cites("LOC-2", "ORD-6")
@@ -128,19 +132,19 @@ def _times(k: int) -> Any:
     return step
 
 
+#: a chain of local_transforms, as (step maker, its parameter) pairs.
+LOCAL_TRANSFORM_CHAINS = st.lists(st.tuples(st.sampled_from([_add, _times]), st.integers(-3, 10)), max_size=4)
+
+
 @cites("LOC-3")
 @examples(1)
-@given(data=st.data())
-def test_local_iterator_construction(api: Any, data: st.DataObject) -> None:
+@given(items=st.lists(st.integers(-9, 9), max_size=6), local_transforms=LOCAL_TRANSFORM_CHAINS)
+@example(items=[1, 2, 3, 4], local_transforms=[(_add, 1), (_times, 10)])
+def test_local_iterator_construction(api: Any, items: list[int], local_transforms: list[Any]) -> None:
     """LocalIterator(base_iterator, ...) wraps a callable; a drawn list of 0..4
     local_transforms applies in order (positionally or by keyword); the other
     arguments have defaults."""
-    items = data.draw(st.lists(st.integers(-9, 9), max_size=6), label="items")
-    n = data.draw(st.integers(0, 4), label="number of local ops")
-    steps = data.draw(
-        st.lists(st.tuples(st.sampled_from([_add, _times]), st.integers(-3, 3)), min_size=n, max_size=n),
-        label="local op",
-    )
+    steps = local_transforms
     want = list(items)
     for make, k in steps:
         want = [x + k for x in want] if make is _add else [x * k for x in want]
@@ -170,9 +174,20 @@ def test_show_default_prints_twenty(api: Any, capsys: Any) -> None:
 
 
 @cites("LOC-5")
+def test_duplicate_copies_read_in_lockstep(api: Any, source: Any) -> None:
+    a, b = source.gather_sync().duplicate(2)
+    want = drain(model_gathered())
+    got_a, got_b = [], []
+    for _ in range(len(want)):
+        got_a.append(next(a))
+        got_b.append(next(b))
+    assert got_a == want and got_b == want
+
+
+@cites("LOC-5")
 @examples(1)
 @given(data=st.data())
-def test_duplicate_copies_each_yield_every_item(api: Any, data: st.DataObject) -> None:
+def test_duplicate_buffers_for_a_lagging_copy(api: Any, data: st.DataObject) -> None:
     """``duplicate(n)`` of a drawn gather: copies read in a drawn order (one copy
     ahead, in lockstep, or any mix, so items are buffered at drawn positions), then
     each drained in a drawn order, each yield every item of the receiver, in order."""
@@ -241,9 +256,15 @@ def test_shuffle_without_seed_is_a_permutation(api: Any, source: Any) -> None:
 @examples(0.5)
 @given(data=st.data())
 def test_zip_with_source_actor_identifies_shards(backend: Any, api: Any, data: st.DataObject) -> None:
-    """Over 1..4 shards of drawn lengths, a drawn num_async and batch_ms: the pairs'
-    sources group the items exactly by shard, one source value per shard."""
-    lengths = data.draw(st.lists(st.integers(0, 4), min_size=1, max_size=shard_cap(backend)), label="shards")
+    """Over 2..4 shards of drawn lengths (at least two with items, so that sources can
+    differ), a drawn num_async and batch_ms: the pairs' sources group the items
+    exactly by shard, one source value per shard."""
+    lengths = data.draw(
+        st.lists(st.integers(0, 4), min_size=2, max_size=shard_cap(backend)).filter(
+            lambda ls: sum(1 for n in ls if n) >= 2
+        ),
+        label="shards",
+    )
     num_async = data.draw(st.integers(1, 3), label="num_async")
     batch_ms = data.draw(st.just(0) | st.floats(0.1, 5.0), label="batch_ms")
     lists = tagged_lists([f"s{i}" for i in range(len(lengths))], lengths)
@@ -319,12 +340,13 @@ class _ReadTag:
 
 @cites("LOC-9", "LOC-6")
 @needs("metrics")
-@examples(0.5)
+@examples(1)
 @given(data=st.data())
 def test_a_union_shares_its_metrics_with_its_inputs(backend: Any, api: Any, data: st.DataObject) -> None:
     """Counters set before a union, in a drawn input of a drawn tree of nested unions
-    (2..4 inputs, merged two or three at a time at drawn places), are seen after it."""
-    n = data.draw(st.integers(2, 3 if backend.uses_ray else 4), label="number of inputs")
+    (3..4 inputs merged two at a time at drawn places, so unions nest in unions), are
+    seen after it."""
+    n = data.draw(st.integers(3, 3 if backend.uses_ray else 4), label="number of inputs")
     lengths = data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n), label="input lengths")
     counted = data.draw(st.integers(0, n - 1), label="counted input")
     tags = [f"u{i}" for i in range(n)]
@@ -332,9 +354,8 @@ def test_a_union_shares_its_metrics_with_its_inputs(backend: Any, api: Any, data
     inputs = [api.from_items(items, num_shards=1).gather_sync() for items in lists]
     inputs[counted] = inputs[counted].for_each(_CountTag(api, tags[counted]))
     while len(inputs) > 1:
-        k = data.draw(st.integers(2, min(3, len(inputs))), label="inputs merged")
-        at = data.draw(st.integers(0, len(inputs) - k), label="nesting")
-        inputs[at : at + k] = [inputs[at].union(*inputs[at + 1 : at + k], deterministic=True)]
+        at = data.draw(st.integers(0, len(inputs) - 2), label="nesting")
+        inputs[at : at + 2] = [inputs[at].union(inputs[at + 1], deterministic=True)]
     got = drain(inputs[0].for_each(_ReadTag(api, tags[counted])))
     assert sorted(x for x, _ in got) == sorted(x for items in lists for x in items)
     seen = 0
@@ -363,23 +384,32 @@ def _union_of_a_ready_and_a_held_input(api: Any, tmp_path: Any, read: Any, weigh
 
 
 @cites("LOC-10", "LOC-6")
-@examples(1)
-@given(data=st.data())
+@examples(0.5)
+@given(num_async=st.integers(1, 3), round_robin_weights=st.sampled_from([None, ["*", "*"]]))
 def test_a_non_deterministic_union_reads_the_ready_input(
-    api: Any, tmp_path_factory: Any, data: st.DataObject
+    api: Any, tmp_path_factory: Any, num_async: int, round_robin_weights: list[str] | None
 ) -> None:
-    """Two ready-aware inputs of a drawn kind (gather_async or get_shard with a drawn
-    num_async, or an element of shards()), without weights or with ``"*"`` weights."""
-    kind = data.draw(st.sampled_from(["gather_async", "get_shard", "shards"]), label="input kinds")
-    num_async = data.draw(st.integers(1, 3), label="num_async")
-    weights = data.draw(st.sampled_from([None, ["*", "*"]]), label="round_robin_weights")
+    """Two gather_async inputs, of a drawn num_async, without weights or with ``"*"``."""
+    _union_of_a_ready_and_a_held_input(
+        api,
+        tmp_path_factory.mktemp("loc10"),
+        lambda pi: pi.gather_async(num_async=num_async),
+        round_robin_weights,
+    )
+
+
+@cites("LOC-10", "LOC-6")
+@examples(0.5)
+@given(read=st.sampled_from(["get_shard", "shards"]), num_async=st.integers(1, 3))
+def test_a_non_deterministic_union_reads_a_ready_shard_iterator(
+    api: Any, tmp_path_factory: Any, read: str, num_async: int
+) -> None:
+    """Two shard iterators: get_shard of a drawn num_async, or elements of shards()."""
 
     def reader(pi: Any) -> Any:
-        if kind == "gather_async":
-            return pi.gather_async(num_async=num_async)
-        return pi.get_shard(0, num_async=num_async) if kind == "get_shard" else pi.shards()[0]
+        return pi.get_shard(0, num_async=num_async) if read == "get_shard" else pi.shards()[0]
 
-    _union_of_a_ready_and_a_held_input(api, tmp_path_factory.mktemp("loc10"), reader, weights)
+    _union_of_a_ready_and_a_held_input(api, tmp_path_factory.mktemp("loc10"), reader, None)
 
 
 #: the kinds of union input drawn by the tests below (LOC-6 ranges over every input).
