@@ -150,9 +150,21 @@ class _SlowAt:
 
 
 @cites("GATH-8")
+@pytest.mark.parametrize("gather", ["gather_sync", "gather_async", "batch_across_shards"])
+def test_end_of_stream_is_final(uneven: Any, gather: str) -> None:
+    it = getattr(uneven, gather)()
+    items = drain(it)
+    flat = [x for r in items for x in r] if gather == "batch_across_shards" else items
+    assert sorted(flat) == sorted(x for s in tagged_lists(TAGS, LENGTHS) for x in s)
+    for _ in range(3):
+        with pytest.raises(StopIteration):
+            next(it)
+
+
+@cites("GATH-8")
 @examples(1)
 @given(data=st.data())
-def test_end_of_stream_is_final(backend: Any, api: Any, data: st.DataObject) -> None:
+def test_a_run_ends_exactly_when_its_shards_have_ended(backend: Any, api: Any, data: st.DataObject) -> None:
     """Shards of drawn lengths (empty ones included), one item made slow at a drawn
     position, under a drawn gather: the run delivers every item, then ends, and stays
     ended."""
