@@ -47,37 +47,41 @@ ORD2_TRANSFORMS = {"for_each": funcs.identity, "filter": bool, "combine": lambda
 @examples(0.5)
 @given(data=st.data())
 def test_fn_returns_before_the_next_pull(api: Any, tmp_path_factory: Any, data: st.DataObject) -> None:
-    """fn(x_i) returns before the source yields x_{i+1}, at every position of shards
-    of drawn lengths: source and transform log to a shared, append-only event log
-    (their real-time order)."""
-    kind = data.draw(st.sampled_from(sorted(ORD2_TRANSFORMS)), label="transform")
-    lengths = data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=2), label="ending")
+    """In a chain of for_each, filter and combine, each fn(x_i) returns before the
+    source yields x_{i+1}, at every position of 1..2 shards of drawn lengths: source
+    and transforms log to a shared, append-only event log (their real-time order)."""
+    lengths = data.draw(st.lists(st.integers(2, 6), min_size=1, max_size=2), label="ending")
     tags = [f"s{i}" for i in range(len(lengths))]
     log = probes.EventLog(tmp_path_factory.mktemp("ord2") / "events")
-    sources = [probes.LoggedSource(log, t, n) for t, n in zip(tags, lengths, strict=True)]
-    fn = probes.LoggedCall(log, "f", ORD2_TRANSFORMS[kind], pause=0.02)
-    pi = getattr(api.from_iterators(sources), kind)(fn)
+    pi = api.from_iterators([probes.LoggedSource(log, t, n) for t, n in zip(tags, lengths, strict=True)])
+    for kind, fn in ORD2_TRANSFORMS.items():
+        pi = getattr(pi, kind)(probes.LoggedCall(log, kind, fn, pause=0.02))
     got = drain(pi.gather_async(num_async=2))
     assert per_tag(got) == dict(zip(tags, tagged_lists(tags, lengths), strict=True))
     events = log.events()
     for tag, n in zip(tags, lengths, strict=True):
-        _check_completion_before_next_pull(events, tag, n, "f")
+        for kind in ORD2_TRANSFORMS:
+            _check_completion_before_next_pull(events, tag, n, kind)
 
 
 @cites("ORD-2")
 @examples(0.5)
-@given(n=st.integers(1, 4), ending=st.integers(0, 9))
-def test_batch_pulls_exactly_what_it_needs(api: Any, tmp_path_factory: Any, n: int, ending: int) -> None:
+@given(data=st.data())
+def test_batch_pulls_exactly_what_it_needs(api: Any, tmp_path_factory: Any, data: st.DataObject) -> None:
     """batch(n) pulls the n items of a batch (or the rest, at the end) and no more
-    before the downstream fn has returned for that batch."""
+    before the downstream fn has returned for that batch; two or more batches, the
+    stream ending at a drawn position."""
+    n = data.draw(st.integers(1, 4), label="n")
+    batches = data.draw(st.integers(2, 3), label="batches")
+    ending = n * batches + data.draw(st.integers(0, n - 1), label="ending")
     log = probes.EventLog(tmp_path_factory.mktemp("batch") / "events")
     pi = api.from_iterators([probes.LoggedSource(log, "p", ending)]).batch(n)
     pi = pi.for_each(probes.LoggedCall(log, "g", funcs.identity, pause=0.02))
     items = [("p", i) for i in range(ending)]
-    batches = [items[k : k + n] for k in range(0, ending, n)]
-    assert drain(pi.gather_sync()) == batches
+    want = [items[k : k + n] for k in range(0, ending, n)]
+    assert drain(pi.gather_sync()) == want
     events = log.events()
-    for batch in batches:
+    for batch in want:
         end = events.index(f"end g {batch!r}")
         last = batch[-1][1]
         assert events.index(f"pull p {last}") < end, events
