@@ -131,10 +131,6 @@ _FIXED = "fixed examples stand here today"
 _PARAMETRIZED = "enumerated with pytest.mark.parametrize, not drawn"
 
 NOT_YET_DRAWN: dict[str, dict[str, str]] = {
-    "GATH-7": {
-        "gathers": "the state machine's rules choose the gathers; no labelled draw",
-        "positions": "the state machine's steps interleave the runs; no labelled draw",
-    },
 }
 
 
