@@ -56,6 +56,11 @@ LABELS: dict[str, frozenset[str]] = {
     "item whose process dies": frozenset({"positions"}),
     "number of local ops": frozenset({"nesting"}),
     "local op": frozenset({"nesting"}),
+    "local_transforms": frozenset({"nesting"}),
+    "number of parallel ops": frozenset({"nesting"}),
+    "parallel op": frozenset({"nesting"}),
+    "nesting": frozenset({"nesting"}),  # depth of nested unions, or appearances in one plan
+    "num_partitions": frozenset({"shards"}),
     # conformance.strategies: a source draws its shard count; a pipeline draws its
     # source, parallel ops (union, repartition: nesting), gather (with num_async and
     # batch_ms), local ops and how far it is read.
@@ -126,41 +131,6 @@ _FIXED = "fixed examples stand here today"
 _PARAMETRIZED = "enumerated with pytest.mark.parametrize, not drawn"
 
 NOT_YET_DRAWN: dict[str, dict[str, str]] = {
-    "LOC-1": {"gathers": "one gather_sync example"},
-    "LOC-3": {"nesting": "two fixed chains of local_transforms"},
-    "LOC-5": {"positions": "copies read in two fixed orders", "gathers": "gather_sync only"},
-    "LOC-8": {
-        "shards": "three fixed shards",
-        "num_async": _PARAMETRIZED,
-        "batch_ms": "batch_ms=0 only",
-    },
-    "LOC-6": {"nesting": "a nested union is a drawn input kind, one level deep; deeper is not drawn"},
-    "LOC-9": {
-        "inputs": "a fixed nested union of three inputs",
-        "nesting": "one fixed nesting of two unions",
-    },
-    "LOC-10": {"num_async": "num_async=1 only"},
-    "GATH-4": {"batch_ms": _PARAMETRIZED, "num_async": "num_async=1 only"},
-    "GATH-7": {
-        "gathers": "the state machine's rules choose the gathers; no labelled draw",
-        "positions": "the state machine's steps interleave the runs; no labelled draw",
-    },
-    "GATH-8": {"shards": _FIXED, "gathers": _PARAMETRIZED, "positions": _FIXED},
-    "ORD-2": {"positions": _FIXED},
-    "ORD-7": {"shards": _FIXED, "nesting": "one union of two plans"},
-    "LAZY-1": {"nesting": "one fixed deep plan"},
-    "LAZY-2": {"gathers": _PARAMETRIZED},
-    "LAZY-3": {"gathers": _PARAMETRIZED, "positions": "the first five deliveries"},
-    "LAZY-6": {"gathers": _PARAMETRIZED},
-    "SER-1": {"nesting": _FIXED},
-    "SER-2": {"gathers": _PARAMETRIZED, "nesting": _FIXED},
-    "SER-3": {"nesting": _FIXED},
-    "SER-4": {"nesting": _FIXED},
-    "SER-5": {"positions": _FIXED},
-    "SHARD-3": {"shards": _FIXED},
-    "SHARD-6": {"shards": "the running-sum example of the clause, two shards"},
-    "SHARD-7": {"shards": _FIXED, "nesting": _FIXED},
-    "SHARD-11": {"shards": _FIXED, "nesting": _FIXED},
 }
 
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks, funcs, model, oracle, probes, strategies
-from conformance.plugin import examples
+from conformance.plugin import examples, shard_cap
 from conformance.util import cites, drain, per_tag, tagged_lists
 
 LENGTHS = [3, 0, 5, 1]
@@ -64,15 +64,18 @@ def test_gather_async_delivers_every_item_in_shard_order(uneven: Any, batch_ms: 
 
 
 @cites("GATH-4", "ORD-5")
-@pytest.mark.parametrize("batch_ms", [0, 1, 20, 0.5])
-def test_batch_ms_with_a_slow_shard(api: Any, batch_ms: float) -> None:
+@examples(0.5)
+# batch_ms from 0.5 ms up: ray.util.iter 2.60 hangs at batch_ms=1e-38, not yet a known deviation
+@given(batch_ms=st.just(0) | st.floats(0.5, 25), num_async=st.integers(1, 3))
+def test_batch_ms_with_a_slow_shard(api: Any, batch_ms: float, num_async: int) -> None:
     """batch_ms is only a throughput hint: every item still arrives once, per shard
-    in order, also when one shard is much slower than the others."""
+    in order, also when one shard is much slower than the others (drawn batch_ms and
+    num_async)."""
     lists = tagged_lists(["fast", "slow"], [6, 3])
     pi = api.from_iterators(lists).for_each(_SlowOn("slow", 0.05))
-    got = drain(pi.gather_async(batch_ms=batch_ms, num_async=2))
-    checks.check_merge(got, lists, what=f"gather_async(batch_ms={batch_ms})")
-    assert drain(pi.get_shard(1, batch_ms=batch_ms)) == lists[1]
+    got = drain(pi.gather_async(batch_ms=batch_ms, num_async=num_async))
+    checks.check_merge(got, lists, what=f"gather_async(batch_ms={batch_ms}, num_async={num_async})")
+    assert drain(pi.get_shard(1, batch_ms=batch_ms, num_async=num_async)) == lists[1]
 
 
 class _SlowOn:
@@ -134,6 +137,19 @@ def test_interleaved_shard_runs_are_independent(api: Any) -> None:
     assert got_a == list(range(10)) and got_b == list(range(10))
 
 
+class _SlowAt:
+    """for_each: identity, sleeping ``seconds`` on the one item equal to ``item``."""
+
+    def __init__(self, item: Any, seconds: float) -> None:
+        self.item = item
+        self.seconds = seconds
+
+    def __call__(self, x: Any) -> Any:
+        if x == self.item:
+            funcs.Sleep(self.seconds)(x)
+        return x
+
+
 @cites("GATH-8")
 @pytest.mark.parametrize("gather", ["gather_sync", "gather_async", "batch_across_shards"])
 def test_end_of_stream_is_final(uneven: Any, gather: str) -> None:
@@ -141,6 +157,46 @@ def test_end_of_stream_is_final(uneven: Any, gather: str) -> None:
     items = drain(it)
     flat = [x for r in items for x in r] if gather == "batch_across_shards" else items
     assert sorted(flat) == sorted(x for s in tagged_lists(TAGS, LENGTHS) for x in s)
+    for _ in range(3):
+        with pytest.raises(StopIteration):
+            next(it)
+
+
+@cites("GATH-8")
+@examples(1)
+@given(data=st.data())
+def test_a_run_ends_exactly_when_its_shards_have_ended(backend: Any, api: Any, data: st.DataObject) -> None:
+    """Shards of drawn lengths (empty ones included), one item made slow at a drawn
+    position, under a drawn gather: the run delivers every item, then ends, and stays
+    ended."""
+    k = data.draw(st.integers(1, shard_cap(backend)), label="shards")
+    lengths = data.draw(st.lists(st.integers(0, 5), min_size=k, max_size=k), label="ending")
+    slow = data.draw(st.tuples(st.integers(0, k - 1), st.integers(0, 4)), label="position")
+    gather = data.draw(
+        st.sampled_from(["gather_sync", "gather_async", "batch_across_shards", "get_shard", "shards"]),
+        label="gather",
+    )
+    tags = [f"s{i}" for i in range(k)]
+    lists = tagged_lists(tags, lengths)
+    pi = api.from_iterators(lists).for_each(_SlowAt((tags[slow[0]], slow[1]), 0.05))
+    if gather in ("get_shard", "shards"):
+        runs = [pi.get_shard(i) for i in range(k)] if gather == "get_shard" else pi.shards()
+        for i, it in enumerate(runs):
+            assert drain(it) == lists[i]
+            _check_ended(it)
+        return
+    it = getattr(pi, gather)()
+    got = drain(it)
+    if gather == "gather_sync":
+        checks.check_round_robin(got, [[lst] for lst in lists])
+    elif gather == "gather_async":
+        checks.check_merge(got, lists, what="gather_async")
+    else:
+        checks.check_rounds(got, [[lst] for lst in lists])
+    _check_ended(it)
+
+
+def _check_ended(it: Any) -> None:
     for _ in range(3):
         with pytest.raises(StopIteration):
             next(it)

@@ -12,8 +12,11 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conformance import funcs, probes
+from conformance.plugin import examples
 from conformance.util import cites, collect_garbage, drain, tagged_lists
 
 SETTLE = 0.2  # seconds given to background work before re-checking a bound
@@ -23,44 +26,88 @@ def counted(counter: probes.Counter, fn: Any = None) -> probes.CountCalls:
     return probes.CountCalls(counter, fn)
 
 
+def _counted_parallel_step(api: Any, pi: Any, kind: str, c: probes.Counter) -> Any:
+    """One parallel building step whose user functions (if any) count their calls."""
+    if kind == "for_each":
+        return pi.for_each(counted(c))
+    if kind == "filter":
+        return pi.filter(counted(c, bool))
+    if kind == "combine":
+        return pi.combine(counted(c, lambda x: [x]))
+    if kind == "transform":
+        return pi.transform(counted(c, lambda it: it))
+    if kind == "batch flatten":
+        return pi.batch(2).flatten()
+    if kind == "local_shuffle":
+        return pi.local_shuffle(2, seed=1)
+    if kind == "union":
+        return pi.union(api.from_range(4, num_shards=1).for_each(counted(c)))
+    if kind == "select_shards":
+        return pi.select_shards([0])
+    return pi.repartition(2)
+
+
+def _counted_local_step(it: Any, kind: str, c: probes.Counter) -> Any:
+    if kind == "for_each":
+        return it.for_each(counted(c))
+    if kind == "filter":
+        return it.filter(counted(c, bool))
+    if kind == "combine":
+        return it.combine(counted(c, lambda x: [x]))
+    if kind == "transform":
+        return it.transform(counted(c, lambda it: it))
+    if kind == "shuffle":
+        return it.shuffle(2, seed=1)
+    return it.batch(2).flatten()
+
+
+PARALLEL_KINDS = (
+    "for_each",
+    "filter",
+    "combine",
+    "transform",
+    "batch flatten",
+    "local_shuffle",
+    "union",
+    "select_shards",
+    "repartition",
+)
+LOCAL_KINDS = ("for_each", "filter", "combine", "transform", "shuffle", "batch flatten")
+
+
 @cites("LAZY-1")
-def test_building_calls_no_user_code(api: Any, tmp_path: Any) -> None:
-    """Sources, parallel and local transforms, union, select_shards, repartition,
-    gathers, shards(), get_shard() and duplicate() call no user code."""
-    c = probes.Counter(tmp_path, "calls")
-    base = api.from_items(list(range(6)), num_shards=2)
-    pi = (
-        base.for_each(counted(c))
-        .filter(counted(c, bool))
-        .combine(counted(c, lambda x: [x]))
-        .transform(counted(c, lambda it: it))
-        .batch(2)
-        .flatten()
-        .local_shuffle(2, seed=1)
-    )
-    other = api.from_range(4, num_shards=1).for_each(counted(c))
-    u = pi.union(other)
-    parts = [pi.select_shards([1]), pi.repartition(3), u.repartition(2).for_each(counted(c))]
+@examples(1)
+@given(data=st.data())
+def test_building_calls_no_user_code(api: Any, tmp_path_factory: Any, data: st.DataObject) -> None:
+    """A drawn chain of sources, parallel transforms, unions, select_shards and
+    repartitions, then every gather, shards(), get_shard(), drawn chains of local
+    transforms, duplicate() and a union of them: building it all calls no user code."""
+    c = probes.Counter(tmp_path_factory.mktemp("lazy1"), "calls")
+    pi = api.from_items(list(range(6)), num_shards=data.draw(st.integers(1, 4), label="shards"))
+    depth = data.draw(st.integers(1, 6), label="number of parallel ops")
+    steps = st.lists(st.sampled_from(PARALLEL_KINDS), min_size=depth, max_size=depth)
+    for kind in data.draw(steps, label="parallel op"):
+        pi = _counted_parallel_step(api, pi, kind, c)
+    n = pi.num_shards()
     locals_ = [
-        u.gather_sync(),
-        u.gather_async(),
-        u.batch_across_shards(),
-        u.get_shard(2),
-        *u.shards(),
-        parts[0].gather_sync(),
-        parts[1].gather_async(num_async=2),
+        pi.gather_sync(),
+        pi.gather_async(),
+        pi.batch_across_shards(),
+        pi.get_shard(n - 1),
+        *pi.shards(),
+        pi.repartition(2).gather_async(num_async=2),
     ]
-    chained = [
-        it.for_each(counted(c))
-        .filter(counted(c, bool))
-        .transform(counted(c, lambda it: it))
-        .combine(counted(c, lambda x: [x]))
-        for it in locals_
-    ]
+    chained = []
+    for it in locals_:
+        depth = data.draw(st.integers(0, 4), label="number of local ops")
+        steps = st.lists(st.sampled_from(LOCAL_KINDS), min_size=depth, max_size=depth)
+        for kind in data.draw(steps, label="local op"):
+            it = _counted_local_step(it, kind, c)
+        chained.append(it)
     copies = chained[0].duplicate(2)
     unions = chained[1].union(chained[2], deterministic=True)
-    assert c.value() == 0, f"{c.value()} calls of user code while building"
-    del copies, unions, parts
+    assert c.value() == 0, f"{c.value()} calls of user code while building {pi!r}"
+    del copies, unions, chained
 
 
 @cites("LAZY-1")
@@ -93,24 +140,36 @@ def twelve(api: Any) -> Any:
     return api.from_iterators(tagged_lists(["a", "b"], [12, 12]))
 
 
+#: the ways to start a run of LAZY-2 (its LocalIterator, or take).
+LAZY2_GATHERS = ("gather_sync", "gather_async", "batch_across_shards", "get_shard", "shards", "take")
+
+
 @cites("LAZY-2")
-@pytest.mark.parametrize(
-    "gather", ["gather_sync", "gather_async", "batch_across_shards", "get_shard", "take"]
-)
-def test_no_user_code_runs_before_the_first_next(four: Any, tmp_path: Any, gather: str) -> None:
-    c = probes.Counter(tmp_path, "calls")
+@examples(1)
+@given(gather=st.sampled_from(LAZY2_GATHERS))
+def test_no_user_code_runs_before_the_first_next(four: Any, tmp_path_factory: Any, gather: str) -> None:
+    c = probes.Counter(tmp_path_factory.mktemp("lazy2"), "calls")
     pi = four.for_each(counted(c))
     if gather == "take":
         assert c.value() == 0
         assert pi.take(2) == [1, 2]
         assert c.value() >= 2
         return
-    it = pi.get_shard(1) if gather == "get_shard" else getattr(pi, gather)()
+    if gather == "get_shard":
+        it = pi.get_shard(1)
+    elif gather == "shards":
+        it = pi.shards()[1]
+    else:
+        it = getattr(pi, gather)()
     it = it.for_each(counted(c))
     time.sleep(SETTLE)
     assert c.value() == 0, "user code ran before the first next()"
     next(it)
     assert c.value() >= 2
+
+
+#: gathers whose read-ahead LAZY-4 (the first two) or LAZY-5 (the others) bounds.
+READING_GATHERS = ("gather_sync", "batch_across_shards", "get_shard", "gather_async")
 
 
 def _needed(outputs: int, every: int) -> int:
@@ -119,24 +178,44 @@ def _needed(outputs: int, every: int) -> int:
 
 
 @cites("LAZY-3")
-@pytest.mark.parametrize("gather", ["gather_sync", "get_shard"])
-def test_pulls_are_demand_driven(backend: Any, api: Any, tmp_path: Any, gather: str) -> None:
-    """Through filter(x % 3 == 0), after k deliveries a shard has pulled no more than
-    needed for the items it may have been asked for (k + 1 under gather_sync, LAZY-4;
-    k + 2B - 1 under get_shard with num_async=1, LAZY-5)."""
-    pulls = probes.Counter(tmp_path, "pulls")
-    pi = api.from_iterators([probes.CountingSource(range(60), pulls)]).filter(_multiple_of_3)
-    it = pi.gather_sync() if gather == "gather_sync" else pi.get_shard(0, num_async=1)
-    slack = 1 if gather == "gather_sync" else 2 * backend.async_batch_limit - 1
-    for k in range(1, 6):
-        assert next(it) == 3 * (k - 1)
-        if k in (1, 5):
+@examples(1)
+@given(data=st.data())
+def test_pulls_are_demand_driven(backend: Any, api: Any, tmp_path_factory: Any, data: st.DataObject) -> None:
+    """Through filter(x % every == 0), after k deliveries a shard has pulled no more
+    than needed for the items it may have been asked for: k + 1 under gather_sync and
+    batch_across_shards (LAZY-4), k + (num_async + 1) * B - 1 under get_shard and
+    gather_async (LAZY-5); checked after every delivery, after a pause at drawn ones."""
+    gather = data.draw(st.sampled_from(READING_GATHERS), label="gather")
+    num_async = data.draw(st.integers(1, 3), label="num_async")
+    every = data.draw(st.integers(1, 4), label="every")
+    deliveries = data.draw(st.integers(1, 8), label="ending")
+    pauses = data.draw(st.sets(st.integers(1, deliveries), max_size=2), label="position")
+    pulls = probes.Counter(tmp_path_factory.mktemp("lazy3"), "pulls")
+    pi = api.from_iterators([probes.CountingSource(range(100), pulls)]).filter(_MultipleOf(every))
+    if gather == "get_shard":
+        it = pi.get_shard(0, num_async=num_async)
+    elif gather == "gather_async":
+        it = pi.gather_async(num_async=num_async)
+    else:
+        it = getattr(pi, gather)()
+    asynchronous = gather in ("get_shard", "gather_async")
+    slack = (num_async + 1) * backend.async_batch_limit - 1 if asynchronous else 1
+    for k in range(1, deliveries + 1):
+        got = next(it)
+        assert got == ([every * (k - 1)] if gather == "batch_across_shards" else every * (k - 1))
+        if k in pauses:
             time.sleep(SETTLE)
-        assert pulls.value() <= _needed(k + slack, 3), f"{pulls.value()} pulls after {k} items"
+        assert pulls.value() <= _needed(k + slack, every), f"{pulls.value()} pulls after {k} items"
 
 
-def _multiple_of_3(x: int) -> bool:
-    return x % 3 == 0
+class _MultipleOf:
+    """filter: keep multiples of ``every``."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+
+    def __call__(self, x: int) -> bool:
+        return x % self.every == 0
 
 
 def _check_bound(
@@ -223,22 +302,41 @@ def test_async_read_ahead_is_bounded_on_unbounded_shards(
 
 
 @cites("LAZY-6")
-@pytest.mark.parametrize("gather", ["gather_sync", "gather_async"])
-def test_infinite_sources_work_with_take(backend: Any, api: Any, tmp_path: Any, gather: str) -> None:
-    """take(n) on unbounded sources returns, having produced a bounded number of items
-    per shard (at most the read-ahead of LAZY-4 / LAZY-5 beyond what was taken)."""
-    counters = probes.Counters(tmp_path)
+@examples(1)
+@given(data=st.data())
+def test_infinite_sources_work_with_take(
+    backend: Any, api: Any, tmp_path_factory: Any, data: st.DataObject
+) -> None:
+    """take(n) under a drawn gather of two unbounded shards returns, having produced a
+    bounded number of items per shard: at most the read-ahead of LAZY-4 / LAZY-5
+    beyond what was delivered."""
+    gather = data.draw(st.sampled_from(READING_GATHERS), label="gather")
+    num_async = data.draw(st.integers(1, 3), label="num_async")
+    n = data.draw(st.integers(1, 10), label="n")
+    counters = probes.Counters(tmp_path_factory.mktemp("lazy6"))
     pi = api.from_iterators([probes.CountingCount("a", counters["a"]), funcs.Count()])
-    it = pi.gather_sync() if gather == "gather_sync" else pi.gather_async(num_async=2)
-    got = it.take(7)
-    assert len(got) == 7
+    if gather == "gather_async":
+        it = pi.gather_async(num_async=num_async)
+    elif gather == "get_shard":
+        it = pi.get_shard(0, num_async=num_async)
+    else:
+        it = getattr(pi, gather)()
+    got = it.take(n)
+    assert len(got) == n
+    rounds = [[("a", i), i] for i in range(n)]  # ORD-3 / ORD-4 over the two shards
     if gather == "gather_sync":
-        assert got == [("a", 0), 0, ("a", 1), 1, ("a", 2), 2, ("a", 3)]
-    tagged = [x for x in got if isinstance(x, tuple)]
+        assert got == [x for r in rounds for x in r][:n]
+    elif gather == "batch_across_shards":
+        assert got == rounds
+    elif gather == "get_shard":
+        assert got == [("a", i) for i in range(n)]
+    flat = [x for r in got for x in r] if gather == "batch_across_shards" else got
+    tagged = [x for x in flat if isinstance(x, tuple)]
     assert tagged == [("a", i) for i in range(len(tagged))]
     time.sleep(SETTLE)
-    bound = 7 + (1 if gather == "gather_sync" else 3 * backend.async_batch_limit)
-    assert counters["a"].value() <= bound, "unbounded production for a bounded take"
+    asynchronous = gather in ("gather_async", "get_shard")
+    slack = (num_async + 1) * backend.async_batch_limit - 1 if asynchronous else 1
+    assert counters["a"].value() <= len(tagged) + slack, "unbounded production for a bounded take"
 
 
 @cites("LAZY-6", "SRC-6")

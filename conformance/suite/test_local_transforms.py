@@ -6,11 +6,11 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conformance import checks, funcs, model, pipeline, probes, strategies
-from conformance.plugin import examples
+from conformance.plugin import examples, shard_cap
 from conformance.util import cites, drain, needs, per_tag, tagged_lists
 
 ITEMS = list(range(10, 22))
@@ -29,14 +29,49 @@ def model_gathered() -> Any:
     return model.from_items(ITEMS, num_shards=2).gather_sync()
 
 
+#: the gathers whose LocalIterators LOC-1 is checked on.
+GATHERS = ("gather_sync", "gather_async", "batch_across_shards", "get_shard", "shards")
+
+
+def _gather(pi: Any, gather: str, index: int = 0) -> Any:
+    if gather == "get_shard":
+        return pi.get_shard(index % pi.num_shards())
+    if gather == "shards":
+        return pi.shards()[index % pi.num_shards()]
+    return getattr(pi, gather)()
+
+
+def _check_against_model(got: list[Any], gather: str, shards: int, index: int = 0) -> None:
+    """``got`` is what the model's run of the same gather over ITEMS delivers; under
+    gather_async any interleaving of the shards (ORD-5)."""
+    pi = model.from_items(ITEMS, num_shards=shards)
+    if gather == "gather_async":
+        checks.check_merge(got, [drain(s) for s in pi.shards()], what="gather_async")
+    else:
+        assert got == drain(_gather(pi, gather, index)), gather
+
+
 @cites("LOC-1")
-def test_iterator_protocol(api: Any, source: Any) -> None:
-    it = source.gather_sync()
+@examples(0.5)
+@given(data=st.data())
+def test_iterator_protocol(api: Any, data: st.DataObject) -> None:
+    """Under a drawn gather of 1..3 shards, ``next()`` yields the run's items and then
+    raises StopIteration, also on every later call."""
+    shards = data.draw(st.integers(1, 3), label="shards")
+    gather = data.draw(st.sampled_from(GATHERS), label="gather")
+    index = data.draw(st.integers(0, 2), label="shard index")
+    it = _gather(api.from_items(ITEMS, num_shards=shards), gather, index)
     assert isinstance(it, api.LocalIterator)
-    assert next(it) == 10
-    assert drain(it) == drain(model_gathered())[1:]
-    with pytest.raises(StopIteration):
-        next(it)
+    got = []
+    while len(got) <= len(ITEMS):
+        try:
+            got.append(next(it))
+        except StopIteration:
+            break
+    _check_against_model(got, gather, shards, index)
+    for _ in range(2):
+        with pytest.raises(StopIteration):
+            next(it)
 
 
 @cites("LOC-1")
@@ -73,8 +108,14 @@ def test_local_for_each_with_concurrency_keeps_the_multiset(api: Any, source: An
     checks.check_multiset(got, [("c", x) for x in drain(model_gathered())])
 
 
-def _base(timeout: Any = None) -> Any:
-    return iter([1, 2, 3, 4])
+class _Base:
+    """A ``base_iterator(timeout=None)`` callable over ``items`` (LOC-3)."""
+
+    def __init__(self, items: list[int]) -> None:
+        self.items = items
+
+    def __call__(self, timeout: Any = None) -> Any:
+        return iter(self.items)
 
 
 def _add(k: int) -> Any:
@@ -91,19 +132,27 @@ def _times(k: int) -> Any:
     return step
 
 
+#: a chain of local_transforms, as (step maker, its parameter) pairs.
+LOCAL_TRANSFORM_CHAINS = st.lists(st.tuples(st.sampled_from([_add, _times]), st.integers(-3, 10)), max_size=4)
+
+
 @cites("LOC-3")
-def test_local_iterator_construction(api: Any) -> None:
-    """LocalIterator(base_iterator, ...) wraps a callable; local_transforms apply in
-    order; the other arguments have defaults."""
-    assert drain(api.LocalIterator(_base)) == [1, 2, 3, 4]
-    it = api.LocalIterator(_base, local_transforms=[_add(1), _times(10)], name="mine")
-    assert drain(it) == [20, 30, 40, 50]
-    assert drain(api.LocalIterator(_base, None, [_times(10), _add(1)], None, "x").for_each(funcs.double)) == [
-        22,
-        42,
-        62,
-        82,
-    ]
+@examples(1)
+@given(items=st.lists(st.integers(-9, 9), max_size=6), local_transforms=LOCAL_TRANSFORM_CHAINS)
+@example(items=[1, 2, 3, 4], local_transforms=[(_add, 1), (_times, 10)])
+def test_local_iterator_construction(api: Any, items: list[int], local_transforms: list[Any]) -> None:
+    """LocalIterator(base_iterator, ...) wraps a callable; a drawn list of 0..4
+    local_transforms applies in order (positionally or by keyword); the other
+    arguments have defaults."""
+    steps = local_transforms
+    want = list(items)
+    for make, k in steps:
+        want = [x + k for x in want] if make is _add else [x * k for x in want]
+    transforms = [make(k) for make, k in steps]
+    assert drain(api.LocalIterator(_Base(items))) == items
+    assert drain(api.LocalIterator(_Base(items), local_transforms=transforms, name="mine")) == want
+    positional = api.LocalIterator(_Base(items), None, [make(k) for make, k in steps], None, "x")
+    assert drain(positional.for_each(funcs.double)) == [2 * x for x in want]
 
 
 @cites("LOC-4")
@@ -136,14 +185,26 @@ def test_duplicate_copies_read_in_lockstep(api: Any, source: Any) -> None:
 
 
 @cites("LOC-5")
-def test_duplicate_buffers_for_a_lagging_copy(api: Any, source: Any) -> None:
-    """Reading one copy to the end first, then the others: items were buffered."""
-    copies = source.gather_sync().duplicate(3)
-    want = drain(model_gathered())
-    assert all(isinstance(c, api.LocalIterator) for c in copies)
-    assert copies[0].take(len(want) + 5) == want
-    assert copies[2].take(len(want) + 5) == want
-    assert copies[1].take(len(want) + 5) == want
+@examples(1)
+@given(data=st.data())
+def test_duplicate_buffers_for_a_lagging_copy(api: Any, data: st.DataObject) -> None:
+    """``duplicate(n)`` of a drawn gather: copies read in a drawn order (one copy
+    ahead, in lockstep, or any mix, so items are buffered at drawn positions), then
+    each drained in a drawn order, each yield every item of the receiver, in order."""
+    shards = data.draw(st.integers(1, 3), label="shards")
+    gather = data.draw(st.sampled_from(GATHERS), label="gather")
+    n = data.draw(st.integers(2, 3), label="copies")
+    reads = data.draw(st.lists(st.integers(0, n - 1), max_size=3 * len(ITEMS)), label="position")
+    finish = data.draw(st.permutations(range(n)), label="ending")
+    copies = _gather(api.from_items(ITEMS, num_shards=shards), gather).duplicate(n)
+    assert len(copies) == n and all(isinstance(c, api.LocalIterator) for c in copies)
+    got: list[list[Any]] = [[] for _ in range(n)]
+    for c in reads:
+        got[c] += copies[c].take(1)
+    for c in finish:
+        got[c] += drain(copies[c])
+    _check_against_model(got[0], gather, shards)
+    assert all(g == got[0] for g in got), f"copies differ after reads {reads}: {got}"
 
 
 def _three(api: Any) -> tuple[Any, Any, Any]:
@@ -192,11 +253,23 @@ def test_shuffle_without_seed_is_a_permutation(api: Any, source: Any) -> None:
 
 @cites("LOC-8")
 @needs("zip_with_source_actor")
-@pytest.mark.parametrize("num_async", [1, 2])
-def test_zip_with_source_actor_identifies_shards(api: Any, num_async: int) -> None:
-    lists = [[("a", i) for i in range(4)], [("b", i) for i in range(3)], [("c", 0)]]
+@examples(0.5)
+@given(data=st.data())
+def test_zip_with_source_actor_identifies_shards(backend: Any, api: Any, data: st.DataObject) -> None:
+    """Over 2..4 shards of drawn lengths (at least two with items, so that sources can
+    differ), a drawn num_async and batch_ms: the pairs' sources group the items
+    exactly by shard, one source value per shard."""
+    lengths = data.draw(
+        st.lists(st.integers(0, 4), min_size=2, max_size=shard_cap(backend)).filter(
+            lambda ls: sum(1 for n in ls if n) >= 2
+        ),
+        label="shards",
+    )
+    num_async = data.draw(st.integers(1, 3), label="num_async")
+    batch_ms = data.draw(st.just(0) | st.floats(0.1, 5.0), label="batch_ms")
+    lists = tagged_lists([f"s{i}" for i in range(len(lengths))], lengths)
     pi = api.from_iterators(lists)
-    pairs = drain(pi.gather_async(num_async=num_async).zip_with_source_actor())
+    pairs = drain(pi.gather_async(batch_ms=batch_ms, num_async=num_async).zip_with_source_actor())
     assert all(isinstance(p, tuple) and len(p) == 2 for p in pairs), pairs
     groups: list[tuple[Any, list[Any]]] = []
     for src, item in pairs:
@@ -206,7 +279,7 @@ def test_zip_with_source_actor_identifies_shards(api: Any, num_async: int) -> No
                 break
         else:
             groups.append((src, [item]))
-    assert sorted(members for _, members in groups) == sorted(lists)
+    assert sorted(members for _, members in groups) == sorted(x for x in lists if x)
     sources = [g[0] for g in groups]
     assert all(sources[i] != sources[j] for i in range(len(sources)) for j in range(i)), sources
 
@@ -267,19 +340,28 @@ class _ReadTag:
 
 @cites("LOC-9", "LOC-6")
 @needs("metrics")
-def test_a_union_shares_its_metrics_with_its_inputs(api: Any) -> None:
-    """Counters set before a union, in an input of a nested union, are seen after it."""
-    a_items, b_items, c_items = tagged_lists(["a", "b", "c"], [3, 2, 2])
-    a = api.from_items(a_items, num_shards=1).gather_sync().for_each(_CountTag(api, "a"))
-    b = api.from_items(b_items, num_shards=1).gather_sync()
-    c = api.from_items(c_items, num_shards=1).gather_sync()
-    united = a.union(b, deterministic=True).union(c, deterministic=True)
-    got = drain(united.for_each(_ReadTag(api, "a")))
-    assert sorted(x for x, _ in got) == sorted(a_items + b_items + c_items)
-    seen_a = 0
-    for x, counted in got:
-        seen_a += x[0] == "a"
-        assert counted == seen_a, f"after {x!r} the union's transforms saw counters['a'] = {counted}: {got!r}"
+@examples(1)
+@given(data=st.data())
+def test_a_union_shares_its_metrics_with_its_inputs(backend: Any, api: Any, data: st.DataObject) -> None:
+    """Counters set before a union, in a drawn input of a drawn tree of nested unions
+    (3..4 inputs merged two at a time at drawn places, so unions nest in unions), are
+    seen after it."""
+    n = data.draw(st.integers(3, 3 if backend.uses_ray else 4), label="number of inputs")
+    lengths = data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n), label="input lengths")
+    counted = data.draw(st.integers(0, n - 1), label="counted input")
+    tags = [f"u{i}" for i in range(n)]
+    lists = tagged_lists(tags, lengths)
+    inputs = [api.from_items(items, num_shards=1).gather_sync() for items in lists]
+    inputs[counted] = inputs[counted].for_each(_CountTag(api, tags[counted]))
+    while len(inputs) > 1:
+        at = data.draw(st.integers(0, len(inputs) - 2), label="nesting")
+        inputs[at : at + 2] = [inputs[at].union(inputs[at + 1], deterministic=True)]
+    got = drain(inputs[0].for_each(_ReadTag(api, tags[counted])))
+    assert sorted(x for x, _ in got) == sorted(x for items in lists for x in items)
+    seen = 0
+    for x, counter in got:
+        seen += x[0] == tags[counted]
+        assert counter == seen, f"after {x!r} the union's transforms saw counters = {counter}: {got!r}"
 
 
 def _union_of_a_ready_and_a_held_input(api: Any, tmp_path: Any, read: Any, weights: Any) -> None:
@@ -302,20 +384,32 @@ def _union_of_a_ready_and_a_held_input(api: Any, tmp_path: Any, read: Any, weigh
 
 
 @cites("LOC-10", "LOC-6")
-@pytest.mark.parametrize("weights", [None, ["*", "*"]])
+@examples(0.5)
+@given(num_async=st.integers(1, 3), round_robin_weights=st.sampled_from([None, ["*", "*"]]))
 def test_a_non_deterministic_union_reads_the_ready_input(
-    api: Any, tmp_path: Any, weights: list[str] | None
+    api: Any, tmp_path_factory: Any, num_async: int, round_robin_weights: list[str] | None
 ) -> None:
-    _union_of_a_ready_and_a_held_input(api, tmp_path, lambda pi: pi.gather_async(), weights)
+    """Two gather_async inputs, of a drawn num_async, without weights or with ``"*"``."""
+    _union_of_a_ready_and_a_held_input(
+        api,
+        tmp_path_factory.mktemp("loc10"),
+        lambda pi: pi.gather_async(num_async=num_async),
+        round_robin_weights,
+    )
 
 
 @cites("LOC-10", "LOC-6")
-@pytest.mark.parametrize("read", ["get_shard", "shards"])
-def test_a_non_deterministic_union_reads_a_ready_shard_iterator(api: Any, tmp_path: Any, read: str) -> None:
-    def reader(pi: Any) -> Any:
-        return pi.get_shard(0) if read == "get_shard" else pi.shards()[0]
+@examples(0.5)
+@given(read=st.sampled_from(["get_shard", "shards"]), num_async=st.integers(1, 3))
+def test_a_non_deterministic_union_reads_a_ready_shard_iterator(
+    api: Any, tmp_path_factory: Any, read: str, num_async: int
+) -> None:
+    """Two shard iterators: get_shard of a drawn num_async, or elements of shards()."""
 
-    _union_of_a_ready_and_a_held_input(api, tmp_path, reader, None)
+    def reader(pi: Any) -> Any:
+        return pi.get_shard(0, num_async=num_async) if read == "get_shard" else pi.shards()[0]
+
+    _union_of_a_ready_and_a_held_input(api, tmp_path_factory.mktemp("loc10"), reader, None)
 
 
 #: the kinds of union input drawn by the tests below (LOC-6 ranges over every input).
@@ -335,9 +429,10 @@ UNION_INPUT_KINDS = (
 SHARD_ITERATORS = ("get_shard", "shards")
 
 
-def _union_input(api: Any, kind: str, items: list[Any], shards: int) -> Any:
+def _union_input(api: Any, kind: str, items: list[Any], shards: int, depth: int = 1) -> Any:
     """A union input of ``kind`` over ``items``, whose own order is determined: one
-    shard for the asynchronous kinds, ``shards`` under ``gather_sync``."""
+    shard for the asynchronous kinds, ``shards`` under ``gather_sync``, a nested
+    union ``depth`` levels deep."""
     if kind == "gather_sync":
         return api.from_items(items, num_shards=shards).gather_sync()
     if kind == "batch_flatten":
@@ -351,12 +446,18 @@ def _union_input(api: Any, kind: str, items: list[Any], shards: int) -> Any:
         return one.shards()[0]
     if kind == "duplicate":
         return one.gather_sync().duplicate(2)[0]
-    half = len(items) // 2
-    return (
-        api.from_items(items[:half], num_shards=1)
-        .gather_sync()
-        .union(api.from_items(items[half:], num_shards=1).gather_sync(), deterministic=True)
-    )
+    return _nested_union(api, items, depth)
+
+
+def _nested_union(api: Any, items: list[Any], depth: int) -> Any:
+    """A deterministic union nested ``depth`` levels deep: the first part of ``items``
+    from one gather, the rest from a union nested one level less (or a gather)."""
+    cut = len(items) // (depth + 1)
+    first = api.from_items(items[:cut], num_shards=1).gather_sync()
+    rest = items[cut:]
+    if depth == 1:
+        return first.union(api.from_items(rest, num_shards=1).gather_sync(), deterministic=True)
+    return first.union(_nested_union(api, rest, depth - 1), deterministic=True)
 
 
 def _weight() -> st.SearchStrategy[Any]:
@@ -401,10 +502,12 @@ def _check_union(
     shard_counts = data.draw(st.lists(st.integers(1, cap), min_size=n, max_size=n), label="shards")
     weights = data.draw(st.none() | st.lists(_weight(), min_size=n, max_size=n), label="round_robin_weights")
     lists = tagged_lists([f"u{i}" for i in range(n)], lengths)
-    parts = list(zip(kinds, lists, shard_counts, strict=True))
-    inputs = [_union_input(api, k, xs, s) for k, xs, s in parts]
+    # a nested input is a union nested this deep (one shard per level)
+    depths = data.draw(st.lists(st.integers(1, cap), min_size=n, max_size=n), label="nesting")
+    parts = list(zip(kinds, lists, shard_counts, depths, strict=True))
+    inputs = [_union_input(api, k, xs, s, d) for k, xs, s, d in parts]
     # each input's own sequence, from the model (ORD-3 for gather_sync over several shards)
-    chains = [drain(_union_input(model, k, xs, s)) for k, xs, s in parts]
+    chains = [drain(_union_input(model, k, xs, s, d)) for k, xs, s, d in parts]
     got = drain(inputs[0].union(*inputs[1:], deterministic=deterministic, round_robin_weights=weights))
     integers = weights is None or all(isinstance(w, int) for w in weights)
     if integers and (deterministic or weights is not None):

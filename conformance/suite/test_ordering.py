@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conformance import checks, funcs, model, probes
+from conformance import checks, funcs, probes
+from conformance.plugin import examples, shard_cap
 from conformance.util import cites, drain, per_tag, tagged_lists
 
 
@@ -36,38 +39,54 @@ def _check_completion_before_next_pull(events: list[str], tag: str, n: int, name
         assert end < pull, f"fn{(tag, i)} had not returned when item {i + 1} was pulled: {events}"
 
 
+#: the transforms ORD-2 names, each with a function that keeps every item.
+ORD2_TRANSFORMS = {"for_each": funcs.identity, "filter": bool, "combine": lambda x: [x]}
+
+
 @cites("ORD-2")
-@pytest.mark.parametrize("kind", ["for_each", "filter", "combine"])
-def test_fn_returns_before_the_next_pull(api: Any, tmp_path: Any, kind: str) -> None:
-    """fn(x_i) returns before the source yields x_{i+1}: source and transform log to a
-    shared, append-only event log (their real-time order)."""
-    log = probes.EventLog(tmp_path / "events")
-    n = 4
-    sources = [probes.LoggedSource(log, t, n) for t in ("p", "q")]
-    fn = {"for_each": funcs.identity, "filter": bool, "combine": lambda x: [x]}[kind]
-    pi = getattr(api.from_iterators(sources), kind)(probes.LoggedCall(log, "f", fn, pause=0.02))
+@examples(0.5)
+@given(data=st.data())
+def test_fn_returns_before_the_next_pull(api: Any, tmp_path_factory: Any, data: st.DataObject) -> None:
+    """In a chain of for_each, filter and combine, each fn(x_i) returns before the
+    source yields x_{i+1}, at every position of 1..2 shards of drawn lengths: source
+    and transforms log to a shared, append-only event log (their real-time order)."""
+    lengths = data.draw(st.lists(st.integers(2, 6), min_size=1, max_size=2), label="ending")
+    tags = [f"s{i}" for i in range(len(lengths))]
+    log = probes.EventLog(tmp_path_factory.mktemp("ord2") / "events")
+    pi = api.from_iterators([probes.LoggedSource(log, t, n) for t, n in zip(tags, lengths, strict=True)])
+    for kind, fn in ORD2_TRANSFORMS.items():
+        pi = getattr(pi, kind)(probes.LoggedCall(log, kind, fn, pause=0.02))
     got = drain(pi.gather_async(num_async=2))
-    assert per_tag(got) == {"p": [("p", i) for i in range(n)], "q": [("q", i) for i in range(n)]}
+    assert per_tag(got) == dict(zip(tags, tagged_lists(tags, lengths), strict=True))
     events = log.events()
-    for tag in ("p", "q"):
-        _check_completion_before_next_pull(events, tag, n, "f")
+    for tag, n in zip(tags, lengths, strict=True):
+        for kind in ORD2_TRANSFORMS:
+            _check_completion_before_next_pull(events, tag, n, kind)
 
 
 @cites("ORD-2")
-def test_batch_pulls_exactly_what_it_needs(api: Any, tmp_path: Any) -> None:
-    """batch(3) pulls three items for a batch and no more before the downstream fn
-    has returned for that batch."""
-    log = probes.EventLog(tmp_path / "events")
-    pi = api.from_iterators([probes.LoggedSource(log, "p", 7)]).batch(3)
+@examples(0.5)
+@given(data=st.data())
+def test_batch_pulls_exactly_what_it_needs(api: Any, tmp_path_factory: Any, data: st.DataObject) -> None:
+    """batch(n) pulls the n items of a batch (or the rest, at the end) and no more
+    before the downstream fn has returned for that batch; two or more batches, the
+    stream ending at a drawn position."""
+    n = data.draw(st.integers(1, 4), label="n")
+    batches = data.draw(st.integers(2, 3), label="batches")
+    ending = n * batches + data.draw(st.integers(0, n - 1), label="ending")
+    log = probes.EventLog(tmp_path_factory.mktemp("batch") / "events")
+    pi = api.from_iterators([probes.LoggedSource(log, "p", ending)]).batch(n)
     pi = pi.for_each(probes.LoggedCall(log, "g", funcs.identity, pause=0.02))
-    assert drain(pi.gather_sync()) == [
-        [("p", 0), ("p", 1), ("p", 2)],
-        [("p", 3), ("p", 4), ("p", 5)],
-        [("p", 6)],
-    ]
+    items = [("p", i) for i in range(ending)]
+    want = [items[k : k + n] for k in range(0, ending, n)]
+    assert drain(pi.gather_sync()) == want
     events = log.events()
-    first_end = events.index(f"end g {[('p', 0), ('p', 1), ('p', 2)]!r}")
-    assert events.index("pull p 2") < first_end < events.index("pull p 3"), events
+    for batch in want:
+        end = events.index(f"end g {batch!r}")
+        last = batch[-1][1]
+        assert events.index(f"pull p {last}") < end, events
+        if last + 1 < ending:
+            assert end < events.index(f"pull p {last + 1}"), f"{batch} ended after the next pull: {events}"
 
 
 @cites("ORD-3")
@@ -111,13 +130,32 @@ def test_local_transforms_keep_delivery_order(api: Any) -> None:
 
 
 @cites("ORD-7", "SHARD-8", "PAR-10")
-def test_union_gathers_round_robin_over_the_concatenated_shards(api: Any) -> None:
-    a = api.from_iterators([[1, 2, 3], [4]])
-    b = api.from_iterators([[10], [20, 30]])
-    u = a.union(b)
-    want = drain(
-        model.from_iterators([[1, 2, 3], [4]]).union(model.from_iterators([[10], [20, 30]])).gather_sync()
+@examples(1)
+@given(data=st.data())
+def test_union_gathers_round_robin_over_the_concatenated_shards(
+    backend: Any, api: Any, data: st.DataObject
+) -> None:
+    """A union of 2..3 plans of drawn shard counts and lengths, nested to the left or
+    the right: its shards are the plans' shards in order, and ``gather_sync`` is the
+    round-robin of ORD-3 over them."""
+    cap = shard_cap(backend)
+    plans = data.draw(
+        st.lists(st.lists(st.integers(0, 4), min_size=1, max_size=2), min_size=2, max_size=3).filter(
+            lambda ps: sum(map(len, ps)) <= cap
+        ),
+        label="shards",
     )
-    assert want == [1, 4, 10, 20, 2, 30, 3]
-    assert drain(u.gather_sync()) == want
-    assert [drain(s) for s in u.shards()] == [[1, 2, 3], [4], [10], [20, 30]]
+    grouping = data.draw(st.sampled_from(["left", "right"]), label="nesting")
+    shards = [tagged_lists([f"u{j}s{i}" for i in range(len(p))], p) for j, p in enumerate(plans)]
+    parts = [api.from_iterators(lists) for lists in shards]
+    if grouping == "left":  # ((a ∪ b) ∪ c)
+        united = parts[0]
+        for part in parts[1:]:
+            united = united.union(part)
+    else:  # (a ∪ (b ∪ c))
+        united = parts[-1]
+        for part in reversed(parts[:-1]):
+            united = part.union(united)
+    concatenated = [lst for lists in shards for lst in lists]
+    checks.check_round_robin(drain(united.gather_sync()), [[lst] for lst in concatenated])
+    assert [drain(s) for s in united.shards()] == concatenated

@@ -34,10 +34,27 @@ def test_from_range_is_contiguous(api: Any, n: int, k: int) -> None:
     assert shard_lists(api.from_range(n, num_shards=k)) == want
 
 
+#: element kinds of ``from_iterators`` (SRC-3): iterables, and a zero-argument callable.
+ELEMENT_KINDS = {
+    "list": list,
+    "tuple": tuple,
+    "range": lambda items: range(len(items)),
+    "callable": funcs.OneShotFactory,
+}
+
+
 @cites("SHARD-3")
-def test_from_iterators_shard_i_is_generator_i(api: Any) -> None:
-    generators = [[3, 2, 1], [], (9, 8), range(4), funcs.OneShotFactory(["x"])]
-    assert shard_lists(api.from_iterators(generators)) == [[3, 2, 1], [], [9, 8], [0, 1, 2, 3], ["x"]]
+@examples(0.5)
+@given(data=st.data())
+def test_from_iterators_shard_i_is_generator_i(backend: Any, api: Any, data: st.DataObject) -> None:
+    """Shard ``i`` yields the items of ``generators[i]`` in order, for every number of
+    elements, each a list, tuple, range or callable (empty ones included)."""
+    k = data.draw(strategies.shard_counts(shard_cap(backend)), label="shards")
+    kinds = data.draw(st.lists(st.sampled_from(sorted(ELEMENT_KINDS)), min_size=k, max_size=k), label="kinds")
+    contents = data.draw(st.lists(strategies.item_lists(5), min_size=k, max_size=k), label="contents")
+    generators = [ELEMENT_KINDS[kind](items) for kind, items in zip(kinds, contents, strict=True)]
+    want = [list(g() if callable(g) else g) for g in generators]
+    assert shard_lists(api.from_iterators(generators)) == want, f"elements {generators!r}"
 
 
 @cites("SHARD-4", "SRC-1")
@@ -80,11 +97,28 @@ def test_get_shard_is_shard_is_subsequence_of_gather_sync(api: Any) -> None:
         assert [x for _, x in drain(pi.get_shard(i))] == groups.get(tag, [])
 
 
+def running_sums(items: list[int], num_shards: int) -> list[list[tuple[int, int]]]:
+    """SHARD-6 with SHARD-1: per shard, ``(running sum, x)`` over that shard's items."""
+    shards = []
+    for i in range(num_shards):
+        total, out = 0, []
+        for x in items[i::num_shards]:
+            total += x
+            out.append((total, x))
+        shards.append(out)
+    return shards
+
+
 @cites("SHARD-6")
-def test_running_sum_is_per_shard(api: Any) -> None:
-    """The spec's example: [1..5] on 2 shards with a running-sum object."""
-    pi = api.from_items([1, 2, 3, 4, 5], num_shards=2)
-    assert drain(pi.for_each(funcs.CumulativeSum()).gather_sync()) == [(1, 1), (2, 2), (4, 3), (6, 4), (9, 5)]
+@examples(0.5)
+@given(items=st.lists(st.integers(0, 99), max_size=9), num_shards=st.integers(1, 4))
+@example(items=[1, 2, 3, 4, 5], num_shards=2)
+def test_running_sum_is_per_shard(api: Any, items: list[int], num_shards: int) -> None:
+    """The spec's running-sum example ([1..5] on 2 shards gives (1,1) (2,2) (4,3) (6,4)
+    (9,5)), over drawn items and shard counts: each shard sums only its own items."""
+    pi = api.from_items(items, num_shards=num_shards).for_each(funcs.CumulativeSum())
+    want = running_sums(items, num_shards)
+    checks.check_round_robin(drain(pi.gather_sync()), [[shard] for shard in want])
 
 
 @cites("SHARD-6")
@@ -108,17 +142,49 @@ def test_state_is_not_shared_between_runs_or_shards(api: Any) -> None:
     assert shard_lists(pi) == [[(1, 1), (5, 4)], [(2, 2), (7, 5)], [(3, 3), (9, 6)]]
 
 
+def _drawn_source(api: Any, data: st.DataObject) -> tuple[Any, int]:
+    """A source of each kind with a drawn shard count, and that count."""
+    kind = data.draw(st.sampled_from(["items", "range", "iterators"]), label="source kind")
+    k = data.draw(st.integers(1, 4), label="shards")
+    if kind == "items":
+        return api.from_items(list(range(data.draw(st.integers(0, 6), label="items"))), num_shards=k), k
+    if kind == "range":
+        return api.from_range(data.draw(st.integers(0, 6), label="n"), num_shards=k), k
+    return api.from_iterators([[i] for i in range(k)]), k
+
+
+PLAN_OPS = ["union", "select_shards", "repartition", "for_each"]
+
+
 @cites("SHARD-7")
-def test_num_shards_is_exact(api: Any) -> None:
-    a = api.from_items(list(range(4)), num_shards=3)
-    b = api.from_range(10, num_shards=2)
-    c = api.from_iterators([[1], [2], [3]])
-    assert (a.num_shards(), b.num_shards(), c.num_shards()) == (3, 2, 3)
-    assert a.union(b).num_shards() == 5
-    assert a.union(b).union(c).num_shards() == 8
-    assert c.select_shards([2, 0]).num_shards() == 2
-    assert a.repartition(4).num_shards() == 4
-    assert a.repartition(1).num_shards() == 1
+@examples(1)
+@given(data=st.data())
+def test_num_shards_is_exact(api: Any, data: st.DataObject) -> None:
+    """After every step of a drawn chain: the shards the sources created, the sum over
+    the parts of a union, the distinct indices kept by select_shards, num_partitions
+    after repartition, unchanged by element-wise transforms (nothing is run)."""
+    pi, want = _drawn_source(api, data)
+    assert pi.num_shards() == want
+    united = False
+    for _ in range(data.draw(st.integers(1, 5), label="number of parallel ops")):
+        op = data.draw(st.sampled_from(PLAN_OPS), label="parallel op")
+        if op == "union":
+            other, k = _drawn_source(api, data)
+            pi, want, united = pi.union(other), want + k, True
+        elif op == "select_shards":
+            # distinct indices: repeated ones are test_select_shards_repeated_indices_count_once's
+            keep = data.draw(st.lists(st.integers(0, want - 1), min_size=1, unique=True), label="keep")
+            try:
+                pi, want = pi.select_shards(keep), len(set(keep))
+            except ValueError:
+                if not united:
+                    raise  # PAR-11 allows refusing only on the result of a union
+        elif op == "repartition":
+            want = data.draw(st.integers(1, 4), label="num_partitions")
+            pi = pi.repartition(want)
+        else:
+            pi = pi.for_each(funcs.identity)
+        assert pi.num_shards() == want, f"after {op}: {pi!r}"
 
 
 @cites("SHARD-8")
@@ -179,11 +245,35 @@ def test_a_plan_united_with_itself_yields_every_item_twice(api: Any, gather: str
 
 
 @cites("SHARD-11", "SHARD-10")
-@pytest.mark.parametrize("gather", GATHERS)
-def test_a_repartition_united_with_itself_yields_every_item_once(api: Any, gather: str) -> None:
-    """One run reads a repartition once: the two appearances of each partition
-    share its items."""
+def test_a_repartition_united_with_itself_yields_every_item_once(api: Any) -> None:
+    """The clause's example: ``r.union(r)`` yields every item of ``r`` once."""
     items = list(range(9))
     r = api.from_items(items, num_shards=2).repartition(3)
-    got = _gathered(r.union(r), gather)
+    got = drain(r.union(r).gather_sync())
     assert sorted(got) == items, f"{r!r}.union(itself) gave {got!r}"
+
+
+@cites("SHARD-11", "SHARD-10")
+@examples(1)
+@given(data=st.data())
+def test_a_run_reads_a_repartition_once(backend: Any, api: Any, data: st.DataObject) -> None:
+    """A plan holding a repartition ``r`` several times (``r`` itself, or some of its
+    partitions by select_shards) yields, under every gather, each item of the
+    partitions it reads exactly once (partition ``j`` holds each parent shard's items
+    at positions ``p % n == j``, SHARD-10)."""
+    lengths = data.draw(st.lists(st.integers(0, 5), min_size=1, max_size=2), label="shards")
+    n = data.draw(st.integers(1, 3), label="num_partitions")
+    parents = tagged_lists([f"p{i}" for i in range(len(lengths))], lengths)
+    r = api.from_iterators(parents).repartition(n)
+    # distinct indices per select_shards: repeated ones are SHARD-9's own test's matter
+    some = st.lists(st.integers(0, n - 1), min_size=1, unique=True)
+    appearances = data.draw(st.lists(st.none() | some, min_size=2, max_size=3), label="nesting")
+    parts = [r if keep is None else r.select_shards(keep) for keep in appearances]
+    plan = parts[0]
+    for part in parts[1:]:
+        plan = plan.union(part)
+    read = set().union(*(range(n) if keep is None else keep for keep in appearances))
+    want = [x for parent in parents for x in parent if x[1] % n in read]
+    gather = data.draw(st.sampled_from(GATHERS), label="gather")
+    got = _gathered(plan, gather)
+    checks.check_multiset(got, want, what=f"{gather} over {plan!r}")

@@ -112,8 +112,9 @@ def _machine(api: Any, max_shards: int) -> type[RuleBasedStateMachine]:
             return run
 
         @precondition(lambda self: len(self.open) < MAX_RUNS)
-        @rule(target=runs, kind=st.sampled_from(["gather_sync", "gather_async", "get_shard"]), data=st.data())
-        def start(self, kind: str, data: st.DataObject) -> Run:
+        @rule(target=runs, data=st.data())
+        def start(self, data: st.DataObject) -> Run:
+            kind = data.draw(st.sampled_from(["gather_sync", "gather_async", "get_shard"]), label="gather")
             if kind == "gather_sync":
                 return self._start(self.pi.gather_sync(), kind, self.sync)
             if kind == "gather_async":
@@ -121,13 +122,15 @@ def _machine(api: Any, max_shards: int) -> type[RuleBasedStateMachine]:
             shard = data.draw(st.integers(0, len(self.shards) - 1), label="shard")
             return self._start(self.pi.get_shard(shard), kind, self.shards[shard])
 
-        @rule(run=runs, n=st.integers(1, 4))
-        def next_items(self, run: Run, n: int) -> None:
-            run.advance(n)
+        # how far one run is read before the next step, which may read another: the
+        # positions in each stream at which the runs interleave
+        @rule(run=runs, data=st.data())
+        def next_items(self, run: Run, data: st.DataObject) -> None:
+            run.advance(data.draw(st.integers(1, 4), label="position"))
 
-        @rule(run=runs, n=st.integers(0, 4))
-        def take(self, run: Run, n: int) -> None:
-            run.take(n)
+        @rule(run=runs, data=st.data())
+        def take(self, run: Run, data: st.DataObject) -> None:
+            run.take(data.draw(st.integers(0, 4), label="position"))
 
         @rule(target=runs, run=consumes(runs))
         def duplicate(self, run: Run) -> Any:
