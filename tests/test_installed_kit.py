@@ -72,6 +72,7 @@ def test_the_wheel_brings_no_ray(installed: tuple[Path, Path]) -> None:
     assert probe.stdout.strip() == "True", probe.stdout + probe.stderr
 
 
+@pytest.mark.timeout(900)  # the whole suite at the ci profile: over 3 minutes on the model
 def test_the_installed_suite_judges_an_out_of_tree_backend(installed: tuple[Path, Path]) -> None:
     python, work = installed
     run = _run(python, "-m", "pytest", "--pyargs", "conformance", "--backend=my_backend", "-q", cwd=work)
