@@ -131,12 +131,12 @@ def _measure(argv: list[str]) -> None:
     time the slowed path takes (the slowdown over the percentage)."""
     import argparse
     import logging
-    import math
     import statistics
 
     import ray
 
     from conformance.bench import workloads as W
+    from conformance.bench.compare import runs_per_round
     from conformance.bench.side import backend_cases
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.slowed_reference")
@@ -164,7 +164,7 @@ def _measure(argv: list[str]) -> None:
         job = W.WORKLOADS[workload].job(case, sizes)
         uninstall()
         _, warm, _ = W.run_once(job)
-        repeat = max(1, min(100, math.ceil(0.15 / max(warm, 1e-4))))
+        repeat = runs_per_round(warm)
         ratios = []
         for r in range(args.rounds):
             per_unit = {}

@@ -253,6 +253,12 @@ LOOKS = (8, 10, 12, 16, 20, 24, 32, 40, 48, 60, 80, 100)
 MIN_ROUND_S = 0.15
 
 
+def runs_per_round(seconds: float) -> int:
+    """Runs of a benchmark per round, for a run that took ``seconds``: enough
+    for a round of :data:`MIN_ROUND_S`, at most 100."""
+    return max(1, min(100, math.ceil(MIN_ROUND_S / max(seconds, 1e-4))))
+
+
 def _per_unit(answer: dict) -> float:
     return answer["seconds"] / max(1, answer["units"])
 
@@ -265,7 +271,7 @@ def measure(name: str, tolerance: float, base: Side, candidate: Side, budget_s: 
     start = time.monotonic()
     try:
         warm = [side.ask({"op": "round", "case": name}) for side in (base, candidate)]
-        repeat = max(1, min(100, math.ceil(MIN_ROUND_S / max(warm[0]["seconds"], 1e-4))))
+        repeat = runs_per_round(warm[0]["seconds"])
         result.repeat = repeat
         request = {"op": "round", "case": name, "repeat": repeat}
         for i in range(max_pairs):
