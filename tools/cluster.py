@@ -39,7 +39,7 @@ def split_runs(argv: list[str]) -> list[list[str]]:
     return runs
 
 
-@ray.remote(num_cpus=0)
+@ray.remote(num_cpus=0, memory=1)  # a non-empty request, as reference/pool.py places workers
 def _node_here() -> str:
     return ray.get_runtime_context().get_node_id()
 
