@@ -91,7 +91,7 @@ def _tiny_bench(text: str) -> str:
 def _tiny_compare(text: str) -> str:
     text = _without_sizes(text).replace("BASE CANDIDATE", "reference reference")
     text = text.replace("/path/to/main-env/bin/python", '"$(command -v python)"')
-    return f"{text} --size tiny --budget 10 --max-pairs 6 --results=bench-results -k cheap[gather_async]"
+    return f"{text} --size tiny --budget 10 --max-pairs 9 --results=bench-results -k cheap[gather_async]"
 
 
 def documented_commands(root: Path) -> list[Command]:
@@ -270,7 +270,7 @@ RULES: tuple[Rule, ...] = (
         r"python -m benchmarks\.validate_gate \S+ --runs \d+ .*",
         "run",
         run=lambda text: re.sub(r" --runs \d+", " --runs 1", text.split(" -- ")[0])
-        + " -- --size tiny --budget 10 --max-pairs 6 -k cheap[gather_async]",
+        + " -- --size tiny --budget 10 --max-pairs 9 -k cheap[gather_async]",
         why="one run of the smallest size, one benchmark, a 10 s budget (the repository's tool: "
         "from the checkout)",
         where="checkout",

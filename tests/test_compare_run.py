@@ -1,6 +1,8 @@
-"""``python -m conformance.bench compare`` end to end, at the smallest size: two
+"""``python -m conformance.bench compare`` end to end, at the smallest size:
 real benchmark processes (each with its own local Ray) run two benchmarks
-interleaved, and the command writes its table and JSON. Nothing here asserts
+interleaved, and the command writes its table and JSON. The first test runs
+the default of three processes per side, whose pairs rotate over every
+combination. Nothing here asserts
 a speed or a particular verdict: on a shared machine any of them can come
 out; the test checks the run's structure, that both sides ran the same
 number of rounds in ABBA order, and that every verdict is one of the allowed
@@ -24,9 +26,9 @@ def test_compare_reference_with_itself_end_to_end(tmp_path):
     env = {**os.environ, "RAY_ADDRESS": "local"}
     run = subprocess.run(
         [sys.executable, "-m", "conformance.bench", "compare", "reference", "reference",
-         "--size=tiny", "--budget=12", "--max-pairs=10", f"--results={tmp_path}",
+         "--size=tiny", "--budget=12", "--max-pairs=9", f"--results={tmp_path}",
          *[a for name in NAMES for a in ("-k", name)]],
-        capture_output=True, text=True, env=env, timeout=170)
+        capture_output=True, text=True, env=env, timeout=240)
     assert run.returncode in (0, 1, 2), run.stderr[-2000:]
     data = json.loads((tmp_path / "compare.json").read_text())
     assert data["error"] is None, data["error"]
@@ -35,7 +37,11 @@ def test_compare_reference_with_itself_end_to_end(tmp_path):
     assert data["compiled_rounds"] == "off"
     for bench in data["benchmarks"]:
         assert bench["error"] is None
-        assert 1 <= bench["pairs"] <= 10
+        assert 1 <= bench["pairs"] <= 9
+        assert bench["processes"] == 3
+        # every combination of a base and a candidate process, one after the other
+        combos = list(zip(bench["base_process"], bench["candidate_process"], strict=True))
+        assert combos == [(q // 3, q % 3) for q in range(bench["pairs"])]
         assert len(bench["base_s_per_unit"]) == len(bench["candidate_s_per_unit"]) == bench["pairs"]
         assert bench["first"][:2] == ["base", "candidate"][:bench["pairs"]]  # ABBA
         assert all(t > 0 for t in bench["base_s_per_unit"] + bench["candidate_s_per_unit"])
@@ -47,6 +53,10 @@ def test_compare_reference_with_itself_end_to_end(tmp_path):
     table = (tmp_path / "compare.md").read_text()
     assert "| benchmark | pairs | candidate / base | 95 % interval | tolerance | verdict |" in table
     assert all(f"| {name} |" in table for name in NAMES)
+    for role in ("base", "candidate"):
+        pids = {re.search(r"benchmark process (\d+) ", (tmp_path / f"compare-{role}-{i}.log").read_text())[1]
+                for i in range(3)}
+        assert len(pids) == 3, role
     # unresolved or slower is never reported as a pass
     unsettled = [b for b in data["benchmarks"] if not b["resolved"] or b["regressed"]]
     assert (run.returncode == 0) == (not unsettled)
@@ -85,7 +95,7 @@ def test_a_slower_verdict_is_confirmed_in_fresh_processes(tmp_path):
            "SLOWED_REFERENCE_SIDE": "consumer"}
     run = subprocess.run(
         [sys.executable, "-m", "conformance.bench", "compare", "reference", "benchmarks.slowed_reference",
-         "--size=tiny", "--budget=40", "--max-pairs=8", f"--results={tmp_path}",
+         "--size=tiny", "--budget=40", "--max-pairs=8", "--processes=1", f"--results={tmp_path}",
          "-k", "cheap[gather_async_tuned]"],
         capture_output=True, text=True, env=env, timeout=300, cwd=root)
     data = json.loads((tmp_path / "compare.json").read_text())

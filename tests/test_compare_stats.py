@@ -208,3 +208,91 @@ def test_report_interval_is_oriented_like_the_ratio():
     assert lo < 4.0 < hi and hi / lo < 1.2
     three = {"count": 50, "times": [1.98, 2.0, 2.02]}
     assert report.interval({**mine, "times": [1.0, 1.0, 1.0]}, three) is None  # 3 rounds each: none
+
+
+# -- several processes per side ------------------------------------------------------
+
+
+@pytest.mark.parametrize("df, quantile", [(1, 12.706), (2, 4.303), (3, 3.182), (4, 2.776),
+                                          (6, 2.447), (10, 2.228), (30, 2.042)])
+def test_t_quantiles_match_the_published_table(df, quantile):
+    assert S.t_quantile(0.975, df) == pytest.approx(quantile, abs=5e-4)
+    assert S.t_quantile(0.025, df) == pytest.approx(-quantile, abs=5e-4)
+
+
+def test_one_process_per_side_is_the_signed_rank_interval():
+    ratios = [1.01, 0.99, 1.04, 1.02, 0.97, 1.03, 1.00, 1.05]
+    zeros = [0] * len(ratios)
+    assert S.crossed_ratio_interval(ratios, zeros, zeros, 1) == S.ratio_interval(ratios)
+
+
+def test_no_interval_until_every_combination_of_processes_has_a_pair():
+    # 8 pairs over 3 x 3 combinations: (2, 2) has none yet
+    base = [q // 3 for q in range(8)]
+    cand = [q % 3 for q in range(8)]
+    r = S.crossed_ratio_interval([1.0] * 8, base, cand, 3)
+    assert r.lo is None and r.hi is None
+    assert not S.judge(r, 0.1).resolved
+
+
+def test_crossed_interval_by_hand():
+    """No noise, base processes offset by 0, +3 %, -3 % in the log, candidate
+    processes alike: rows' mean square 3 * 0.0018 / 2 = 0.0027, columns' 0, so
+    the variance of the mean is 0.0027 / 9 with 2 degrees of freedom (t 4.303)."""
+    mu, offsets = math.log(1.1), (0.0, 0.03, -0.03)
+    ratios, base, cand = [], [], []
+    for i in range(3):
+        for j in range(3):
+            ratios.append(math.exp(mu - offsets[i]))
+            base.append(i)
+            cand.append(j)
+    r = S.crossed_ratio_interval(ratios, base, cand, 3)
+    half = S.t_quantile(0.975, 2) * math.sqrt(0.0027 / 9)
+    assert r.estimate == pytest.approx(1.1)
+    assert r.lo == pytest.approx(math.exp(mu - half))
+    assert r.hi == pytest.approx(math.exp(mu + half))
+
+
+def _simulated_run(rng, mu, process_sd, noise_sd, k=3, cycles=4):
+    a = [rng.gauss(0, process_sd) for _ in range(k)]
+    b = [rng.gauss(0, process_sd) for _ in range(k)]
+    ratios, base, cand = [], [], []
+    for n in range(cycles * k * k):
+        i, j = (n % (k * k)) // k, n % k
+        ratios.append(math.exp(mu + b[j] - a[i] + rng.gauss(0, noise_sd)))
+        base.append(i)
+        cand.append(j)
+    return ratios, base, cand
+
+
+def test_the_crossed_interval_covers_a_known_ratio_when_processes_differ():
+    """Processes that differ by 4 % (sd) for their lifetime, rounds by 2 %: the
+    interval over the processes covers the true ratio at least 95 % of the time
+    (it errs wide); the signed-rank interval over the pairs, which takes the
+    processes' offsets for signal, covers it far less often."""
+    rng = random.Random(7)
+    true, runs = 1.1, 300
+    crossed = plain = 0
+    for _ in range(runs):
+        ratios, base, cand = _simulated_run(rng, math.log(true), 0.04, 0.02)
+        x = S.crossed_ratio_interval(ratios, base, cand, 3)
+        w = S.ratio_interval(ratios)
+        crossed += x.lo <= true <= x.hi
+        plain += w.lo <= true <= w.hi
+    assert crossed / runs >= 0.95
+    assert plain / runs <= 0.6
+
+
+def test_processes_that_differ_widely_leave_a_benchmark_unresolved():
+    """Unchanged code, but processes 8 % apart: no verdict either way, and not
+    a pass (the gate's table says unresolved)."""
+    ratios, base, cand = _simulated_run(random.Random(3), 0.0, 0.08, 0.01)
+    j = S.judge(S.crossed_ratio_interval(ratios, base, cand, 3), 0.10)
+    assert not j.resolved and not j.regressed
+    assert j.label.startswith("unresolved")
+
+
+def test_a_ten_percent_slowdown_with_alike_processes_is_caught():
+    ratios, base, cand = _simulated_run(random.Random(5), math.log(1.10), 0.005, 0.01)
+    j = S.judge(S.crossed_ratio_interval(ratios, base, cand, 3), 0.10)
+    assert j.regressed and j.label == "SLOWER"

@@ -5,7 +5,8 @@ judged with confidence intervals.
                                         [--base-rev REV] [--candidate-rev REV] [--repo DIR]
                                         [--size compare|tiny|quick] [--budget SECONDS]
                                         [--tolerance FRAC] [--tolerance-file FILE]
-                                        [--compiled-rounds off|auto] [-k SUBSTRING ...]
+                                        [--compiled-rounds off|auto] [--processes K]
+                                        [--max-pairs N] [-k SUBSTRING ...]
                                         [--results DIR]
 
 BASE and CANDIDATE are backend specs (a module path or ``module:attribute``,
@@ -21,16 +22,28 @@ current directory is for the other side). The harness itself
 (``conformance.bench``) is always this one, on both sides, so that both run
 the same benchmark code.
 
-**Rounds.** Benchmark by benchmark, each side runs one untimed warm-up round
-(a round shorter than :data:`MIN_ROUND_S` on the base is then made of as many
-runs back to back as reach it, the same number on both sides), then pairs
-of rounds alternate ABBA (base then candidate, candidate then base, ...),
-so that both sides see the same machine. A pair gives the ratio
-CANDIDATE/BASE of their seconds per unit. After 8, 10, 12, 16, 20, ...
-pairs (:data:`LOOKS`), :mod:`conformance.bench.stats` computes the ratio and
-its 95 % interval (Hodges-Lehmann on the per-pair log-ratios with the
-Wilcoxon signed-rank interval: exact coverage at small numbers of pairs,
-robust to a neighbour's burst; see that module), and the benchmark stops once
+**Processes.** Each side is ``--processes K`` benchmark processes (default
+3), all started at once. Two processes running the same code differ in speed
+by several percent for as long as they live (measured here: up to 19 %
+between identical plain Python processes, ``benchmarks/process_spread.py``),
+so pairs from a single process per side share an offset that an interval
+over pairs takes for signal (an unchanged backend came out 12 % "faster").
+Each pair runs on one base and one candidate process, every one of the
+``K x K`` combinations in turn (:func:`pair_processes`), and the interval
+ranges over the processes as well as the rounds.
+
+**Rounds.** Benchmark by benchmark, every process runs one untimed warm-up round
+(a round shorter than :data:`MIN_ROUND_S` on the first base process is then
+made of as many runs back to back as reach it, the same number everywhere),
+then pairs of rounds alternate ABBA (base then candidate, candidate then
+base, ...), so that both sides see the same machine. A pair gives the ratio
+CANDIDATE/BASE of their seconds per unit. After every cycle of the ``K x K``
+combinations (with one process per side: after 8, 10, 12, 16, 20, ... pairs,
+:data:`LOOKS`), :mod:`conformance.bench.stats` computes the ratio and its 95 %
+interval (with one process per side, Hodges-Lehmann on the per-pair
+log-ratios with the Wilcoxon signed-rank interval; with several, the two-way
+analysis of the combinations' median log-ratios with processes as random
+effects and Student's interval; see that module), and the benchmark stops once
 the interval is narrower than its tolerance, or already decides (entirely
 above ``1 + tolerance`` or below 1), or its share of the time budget (what is
 left of ``--budget`` over the benchmarks left) is spent. A benchmark found
@@ -88,7 +101,12 @@ from conformance.bench import workloads as W
 DEFAULT_TOLERANCE = 0.10
 DEFAULT_BUDGET_S = 480.0
 #: most pairs of rounds per benchmark (beyond this the interval narrows slowly)
-MAX_PAIRS = 60
+MAX_PAIRS = 63
+#: benchmark processes per side: two processes running the same code differ
+#: by several percent for as long as they live, so the interval must range
+#: over processes too (conformance.bench.stats); 3 is the fewest that give it
+#: 2-4 degrees of freedom
+DEFAULT_PROCESSES = 3
 
 
 class SideError(RuntimeError):
@@ -203,6 +221,10 @@ class Result:
     base_s: list = field(default_factory=list)  # seconds per unit, per timed round
     candidate_s: list = field(default_factory=list)
     first: list = field(default_factory=list)  # per pair: "base" or "candidate"
+    #: per pair, which of the side's processes ran it (0 .. processes - 1)
+    base_process: list = field(default_factory=list)
+    candidate_process: list = field(default_factory=list)
+    processes: int = 1
     seconds: float = 0.0
     repeat: int = 1  # runs of the benchmark per round
     error: str | None = None
@@ -235,7 +257,9 @@ class Result:
     def as_dict(self) -> dict:
         ratio = self.judgement.ratio if self.judgement else None
         return {"name": self.name, "tolerance": self.tolerance, "pairs": len(self.base_s),
-                "first": self.first, "repeat": self.repeat, "base_s_per_unit": self.base_s,
+                "first": self.first, "processes": self.processes,
+                "base_process": self.base_process, "candidate_process": self.candidate_process,
+                "repeat": self.repeat, "base_s_per_unit": self.base_s,
                 "candidate_s_per_unit": self.candidate_s,
                 "ratio": ratio.estimate if ratio else None, "lo": ratio.lo if ratio else None,
                 "hi": ratio.hi if ratio else None,
@@ -263,29 +287,59 @@ def _per_unit(answer: dict) -> float:
     return answer["seconds"] / max(1, answer["units"])
 
 
-def measure(name: str, tolerance: float, base: Side, candidate: Side, budget_s: float,
-            max_pairs: int = MAX_PAIRS) -> Result:
-    """One warm-up round each, then ABBA pairs until the interval is resolved
-    (looked at after :data:`LOOKS` pairs), ``max_pairs`` or ``budget_s``."""
-    result = Result(name, tolerance)
+def pair_processes(n: int, k: int) -> tuple[int, int]:
+    """Which base and candidate process run pair ``n`` (from 0) with ``k``
+    processes per side: every one of the ``k * k`` combinations once per
+    cycle of ``k * k`` pairs."""
+    q = n % (k * k)
+    return q // k, q % k
+
+
+def is_look(n: int, k: int) -> bool:
+    """Whether the interval is looked at after ``n`` pairs: at :data:`LOOKS`
+    with one process per side; with ``k`` per side, after every ``k * k``
+    pairs (a whole cycle of the combinations), from the first on."""
+    if k == 1:
+        return n in LOOKS
+    return n % (k * k) == 0
+
+
+def _interval(result: Result) -> S.Ratio:
+    return S.crossed_ratio_interval(S.paired_ratios(result.base_s, result.candidate_s),
+                                    result.base_process, result.candidate_process,
+                                    result.processes)
+
+
+def measure(name: str, tolerance: float, bases: list[Side], candidates: list[Side],
+            budget_s: float, max_pairs: int = MAX_PAIRS) -> Result:
+    """One warm-up round on every process, then ABBA pairs, each on one base and
+    one candidate process in turn (:func:`pair_processes`), until the interval
+    is resolved (looked at as :func:`is_look` says), ``max_pairs`` or
+    ``budget_s`` (at the end of a cycle of the combinations)."""
+    k = len(bases)
+    result = Result(name, tolerance, processes=k)
     start = time.monotonic()
     try:
-        warm = [side.ask({"op": "round", "case": name}) for side in (base, candidate)]
+        warm = [side.ask({"op": "round", "case": name}) for side in (*bases, *candidates)]
         repeat = runs_per_round(warm[0]["seconds"])
         result.repeat = repeat
         request = {"op": "round", "case": name, "repeat": repeat}
         for i in range(max_pairs):
+            b, c = pair_processes(i, k)
+            base, candidate = bases[b], candidates[c]
             order = (base, candidate) if i % 2 == 0 else (candidate, base)
             got = {side.role: _per_unit(side.ask(request)) for side in order}
             result.base_s.append(got["base"])
             result.candidate_s.append(got["candidate"])
+            result.base_process.append(b)
+            result.candidate_process.append(c)
             result.first.append(order[0].role)
             n = i + 1
             over = time.monotonic() - start >= budget_s
-            if n in LOOKS or n == max_pairs or (over and n % 2 == 0):
+            cycle_done = n % 2 == 0 if k == 1 else n % (k * k) == 0
+            if is_look(n, k) or n == max_pairs or (over and cycle_done):
                 if n >= S.MIN_PAIRS:
-                    ratio = S.ratio_interval(S.paired_ratios(result.base_s, result.candidate_s))
-                    result.judgement = S.judge(ratio, tolerance)
+                    result.judgement = S.judge(_interval(result), tolerance)
                     if result.judgement.resolved:
                         break
                 if over:
@@ -293,8 +347,7 @@ def measure(name: str, tolerance: float, base: Side, candidate: Side, budget_s: 
     except SideError as exc:
         result.error = str(exc)
     if result.judgement is None and len(result.base_s) >= 1 and not result.error:
-        result.judgement = S.judge(S.ratio_interval(S.paired_ratios(result.base_s, result.candidate_s)),
-                                   tolerance)
+        result.judgement = S.judge(_interval(result), tolerance)
     result.seconds = time.monotonic() - start
     return result
 
@@ -307,19 +360,25 @@ def restart(sides: list[Side], size: str, attempts: int = 2) -> None:
     for attempt in range(1, attempts + 1):
         for side in sides:
             side.close()
-        for side in sides:
-            side.start(size)
         try:
-            for side in sides:
-                side.ask({"op": "cases"})
+            start_all(sides, size)
             return
         except SideError:
             if attempt == attempts:
                 raise
 
 
-def run_benchmark(name: str, tolerance: float, base: Side, candidate: Side, budget_s: float,
-                  max_pairs: int = MAX_PAIRS, fresh=None) -> Result:
+def start_all(sides: list[Side], size: str) -> None:
+    """Start every process (their Rays start side by side), then wait for each
+    to list its benchmarks."""
+    for side in sides:
+        side.start(size)
+    for side in sides:
+        side.info = side.ask({"op": "cases"})
+
+
+def run_benchmark(name: str, tolerance: float, base: list[Side], candidate: list[Side],
+                  budget_s: float, max_pairs: int = MAX_PAIRS, fresh=None) -> Result:
     """:func:`measure`; a candidate found slower beyond tolerance is measured
     again with the same budget, after ``fresh()`` (which restarts both sides'
     processes), and fails only if found so again. Each measurement looks at its
@@ -417,6 +476,10 @@ def _parser() -> argparse.ArgumentParser:
                         "REFERENCE_COMPILED_ROUNDS=0, plain rounds) or auto (each side decides)")
     p.add_argument("-k", dest="only", action="append", default=[], metavar="SUBSTRING",
                    help="only benchmarks whose name contains SUBSTRING (repeatable: any of them)")
+    p.add_argument("--processes", type=int, default=DEFAULT_PROCESSES, metavar="K",
+                   help=f"benchmark processes per side (default {DEFAULT_PROCESSES}): the pairs "
+                        "rotate over every combination, and the interval counts the processes' "
+                        "own differences (conformance.bench.stats)")
     p.add_argument("--max-pairs", type=int, default=MAX_PAIRS, metavar="N",
                    help=f"most pairs of rounds per benchmark (default {MAX_PAIRS})")
     p.add_argument("--results", default="benchmark-results", metavar="DIR",
@@ -431,8 +494,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--budget must be positive")
     if not 0 < args.tolerance < 10:
         parser.error("--tolerance must be a positive fraction, e.g. 0.1 for 10 %")
-    if args.max_pairs < S.MIN_PAIRS:
-        parser.error(f"--max-pairs must be at least {S.MIN_PAIRS}")
+    if args.processes < 1:
+        parser.error("--processes must be at least 1")
+    if args.processes == 2:
+        parser.error("--processes 2 cannot give a useful interval (1 or 2 degrees of freedom): "
+                     "use 1, or 3 and more")
+    if args.max_pairs < max(S.MIN_PAIRS, args.processes ** 2):
+        parser.error(f"--max-pairs must be at least {max(S.MIN_PAIRS, args.processes ** 2)}"
+                     + (f" (every combination of the {args.processes} processes per side)"
+                        if args.processes > 1 else ""))
     for role in ("base", "candidate"):
         if getattr(args, f"{role}_python") and getattr(args, f"{role}_rev"):
             parser.error(f"--{role}-python and --{role}-rev are exclusive")
@@ -458,28 +528,30 @@ def main(argv: list[str] | None = None) -> int:
                 cwd, path = str(workdir), [root]
             env = {"REFERENCE_COMPILED_ROUNDS": "0"} if args.compiled_rounds == "off" else {}
             env["BENCH_LOOPS_PER_MS"] = str(loops)
-            sides.append(Side(role, spec, python, [harness, *path], cwd, env,
-                              log=results_dir / f"compare-{role}.log"))
-        for side in sides:
-            side.start(args.size)
-        base, candidate = sides
-        for side in sides:
-            side.info = side.ask({"op": "cases"})
+            for index in range(args.processes):
+                log = results_dir / (f"compare-{role}.log" if args.processes == 1
+                                     else f"compare-{role}-{index}.log")
+                sides.append(Side(role, spec, python, [harness, *path], cwd, env, log=log))
+        bases = [side for side in sides if side.role == "base"]
+        candidates = [side for side in sides if side.role == "candidate"]
+        start_all(sides, args.size)
+        base, candidate = bases[0], candidates[0]
         cases = {c["name"]: c for c in base.info["cases"]}
         theirs = {c["name"] for c in candidate.info["cases"]}
         names = [n for n in cases if n in theirs and (not args.only or any(s in n for s in args.only))]
         missing = sorted(set(cases) ^ theirs)
-        for side in sides:
+        for side in (base, candidate):
             rev = getattr(args, f"{side.role}_rev")
             print(f"{side.role}: {side.spec}" + (f" at {rev}" if rev else "")
                   + f" ({side.info['python']}; {side.info.get('backend_file')})")
         print(f"{len(names)} benchmarks, size {args.size}, budget {args.budget:.0f} s, "
+              f"{args.processes} process(es) per side, "
               f"gather_sync compiled graph: {args.compiled_rounds}", flush=True)
         deadline = time.monotonic() + args.budget
         for i, name in enumerate(names):
             share = max(0.0, deadline - time.monotonic()) / (len(names) - i)
             tol = _tolerance(cases[name], overrides, args.tolerance)
-            r = run_benchmark(name, tol, base, candidate, share, args.max_pairs,
+            r = run_benchmark(name, tol, bases, candidates, share, args.max_pairs,
                               fresh=lambda: restart(sides, args.size))
             results.append(r)
             ratio = r.judgement.ratio if r.judgement else None

@@ -34,6 +34,8 @@ import traceback
 
 from conformance.bench import workloads as W
 
+#: each benchmark process's Ray object store
+OBJECT_STORE_BYTES = 1 << 30
 #: workloads that report a count, not a time
 UNTIMED = ("readahead",)
 
@@ -62,7 +64,11 @@ def serve(spec: str, size: str, requests, answers) -> None:
     import ray
 
     sizes = W.SIZES[size]
-    ray.init(include_dashboard=False, logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
+    # Several of these run at once (compare starts a few per side), each with
+    # its own Ray: a store of 1 GiB each (the largest benchmark holds about
+    # 60 MiB) rather than Ray's default share of the machine's memory apiece.
+    ray.init(include_dashboard=False, logging_level=logging.ERROR, _node_ip_address="127.0.0.1",
+             object_store_memory=OBJECT_STORE_BYTES)
     # to the log (stderr): which process served which part of a comparison
     print(f"benchmark process {os.getpid()} ({spec}, size {size}) started", file=sys.stderr, flush=True)
     cases = backend_cases(spec, sizes)

@@ -278,3 +278,120 @@ def ratio_between(x: Sequence[float], y: Sequence[float]) -> Ratio:
     exp = math.exp
     return Ratio(exp(s.estimate), None if s.lo is None else exp(s.lo),
                  None if s.hi is None else exp(s.hi), s.n)
+
+
+# -- several processes per side: the process as a random effect -------------------
+#
+# Two processes running the same code on this kind of machine can differ in
+# speed by several percent (up to ~19 % measured) for as long as they live:
+# how their memory landed, which neighbour's cache traffic they share
+# (``benchmarks/process_spread.py`` measures it). Pairs from one process pair
+# then share one offset, and an interval over pairs treats that offset as
+# signal. With ``k`` processes per side, each pair of rounds uses one base
+# process ``i`` and one candidate process ``j``, every combination ``(i, j)``
+# in turn; the log-ratio of a pair is
+#
+#     d = mu + b_j - a_i + noise
+#
+# with ``a_i``, ``b_j`` the processes' own offsets, drawn anew with every
+# process. The estimate of ``mu`` is the grand mean of the ``k x k`` cells
+# (each cell the median of its pairs' log-ratios, so that a burst on one pair
+# barely moves it); its variance is ``s_a^2/k + s_b^2/k + s_e^2/k^2``, which
+# the two-way analysis of the cells (no replication) estimates from the mean
+# squares of the rows, the columns and the residual: ``E[MS_rows] = s_e^2 +
+# k s_a^2`` and alike for the columns, so ``(MS_rows + MS_cols) / k^2``
+# overestimates it by ``s_e^2 / k^2`` only (kept: it errs toward "unresolved").
+# The interval is Student's, with Satterthwaite's degrees of freedom, between
+# ``k - 1`` and ``2 (k - 1)``: with few processes it is wide, as it must be,
+# since the processes drawn are the sample that decides.
+
+
+def _regularized_beta(a: float, b: float, x: float) -> float:
+    """``I_x(a, b)`` by its continued fraction (Lentz), for the t distribution."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - _regularized_beta(b, a, 1.0 - x)
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x)) / a
+    tiny = 1e-300
+    f, c, d = 1.0, 1.0, 0.0
+    for i in range(400):
+        m = i // 2
+        if i == 0:
+            num = 1.0
+        elif i % 2 == 0:
+            num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        else:
+            num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+        d = 1.0 + num * d
+        d = tiny if abs(d) < tiny else d
+        d = 1.0 / d
+        c = 1.0 + num / c
+        c = tiny if abs(c) < tiny else c
+        f *= c * d
+        if abs(1.0 - c * d) < 1e-14:
+            break
+    return front * (f - 1.0)
+
+
+def t_cdf(t: float, df: float) -> float:
+    """``P(T <= t)`` for Student's t with ``df > 0`` degrees of freedom."""
+    if df <= 0:
+        raise ValueError(f"df must be positive, got {df!r}")
+    tail = 0.5 * _regularized_beta(df / 2, 0.5, df / (df + t * t))
+    return 1.0 - tail if t >= 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (bisection)."""
+    if not 0 < p < 1:
+        raise ValueError(f"p must be in (0, 1), got {p!r}")
+    lo, hi = -1e6, 1e6
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def crossed_ratio_interval(ratios: Sequence[float], base_process: Sequence[int],
+                           candidate_process: Sequence[int], k: int,
+                           alpha: float = 1 - CONFIDENCE) -> Ratio:
+    """CANDIDATE / BASE and its ``1 - alpha`` interval from pairs run on ``k``
+    processes per side, pair ``n`` on base process ``base_process[n]`` and
+    candidate process ``candidate_process[n]`` (the analysis above). With
+    ``k == 1`` this is :func:`ratio_interval`. Until every one of the ``k x k``
+    combinations has a pair, the interval is None (too few rounds)."""
+    if not len(ratios) == len(base_process) == len(candidate_process):
+        raise ValueError("ratios, base_process and candidate_process must have one entry per pair")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k!r}")
+    if any(r <= 0 for r in ratios):
+        raise ValueError("ratios must be positive")
+    if any(not 0 <= p < k for p in (*base_process, *candidate_process)):
+        raise ValueError(f"process indices must be in 0..{k - 1}")
+    if k == 1:
+        return ratio_interval(ratios)
+    cells: dict[tuple[int, int], list[float]] = {}
+    for r, i, j in zip(ratios, base_process, candidate_process, strict=True):
+        cells.setdefault((i, j), []).append(math.log(r))
+    if len(cells) < k * k:
+        centre = _median([math.log(r) for r in ratios]) if ratios else 0.0
+        return Ratio(math.exp(centre), None, None, len(ratios))
+    y = [[_median(cells[i, j]) for j in range(k)] for i in range(k)]
+    grand = sum(map(sum, y)) / (k * k)
+    rows = [sum(row) / k for row in y]
+    cols = [sum(y[i][j] for i in range(k)) / k for j in range(k)]
+    ms_rows = k * sum((r - grand) ** 2 for r in rows) / (k - 1)
+    ms_cols = k * sum((c - grand) ** 2 for c in cols) / (k - 1)
+    var = (ms_rows + ms_cols) / (k * k)
+    if var <= 0:  # every cell alike: no spread to build an interval from
+        return Ratio(math.exp(grand), math.exp(grand), math.exp(grand), len(ratios))
+    df = (ms_rows + ms_cols) ** 2 / ((ms_rows ** 2 + ms_cols ** 2) / (k - 1))
+    half = t_quantile(1 - alpha / 2, df) * math.sqrt(var)
+    return Ratio(math.exp(grand), math.exp(grand - half), math.exp(grand + half), len(ratios))

@@ -1,0 +1,88 @@
+"""How much identical processes differ in speed for as long as they live.
+
+    python -m benchmarks.process_spread [--processes N] [--rounds R]
+
+Starts N plain Python processes (no Ray) running the same fixed loop and
+asks them for R rounds in turn, alternating the order (1..N, N..1, ...), so
+that every process sees the same machine. Each round is timed on the thread's
+CPU clock, so waiting does not count. Prints every process's median round
+relative to the median over all processes, and the spread, max / min.
+
+If the processes were alike, every relative median would be within the
+rounds' own noise of 1. On this 2-core machine they are often not: up to
+1.19 between processes, while the same processes' rounds repeat within
+about 1 % (``benchmarks/README.md``, "Validating the gate"). That is why
+``python -m conformance.bench compare`` runs several processes per side and
+lets its interval range over them (``conformance.bench.stats``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+
+_CHILD = r"""
+import sys, time
+
+def work():
+    table = {}
+    for i in range(60000):
+        table[i % 977] = table.get(i % 977, 0) + i
+        str(i)
+
+for _ in sys.stdin:
+    start = time.thread_time()
+    work()
+    print(time.thread_time() - start, flush=True)
+"""
+
+
+def measure(processes: int, rounds: int) -> list[list[float]]:
+    """Per process, its rounds' CPU seconds."""
+    procs = [subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for _ in range(processes)]
+    times: list[list[float]] = [[] for _ in procs]
+    try:
+        for r in range(rounds):
+            order = range(processes) if r % 2 == 0 else reversed(range(processes))
+            for i in order:
+                procs[i].stdin.write("go\n")
+                procs[i].stdin.flush()
+                times[i].append(float(procs[i].stdout.readline()))
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.wait(timeout=30)
+    return times
+
+
+def relative_medians(times: list[list[float]]) -> list[float]:
+    """Each process's median round over the median of those medians."""
+    medians = [statistics.median(t) for t in times]
+    overall = statistics.median(medians)
+    return [m / overall for m in medians]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.process_spread",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--processes", type=int, default=8, metavar="N", help="processes (default 8)")
+    p.add_argument("--rounds", type=int, default=40, metavar="R", help="rounds per process (default 40)")
+    args = p.parse_args(argv)
+    if args.processes < 2:
+        p.error("--processes must be at least 2")
+    if args.rounds < 3:
+        p.error("--rounds must be at least 3")
+    rel = relative_medians(measure(args.processes, args.rounds))
+    print("| process | median round / median of all |")
+    print("|---:|---:|")
+    for i, r in enumerate(rel):
+        print(f"| {i} | {r:.3f} |")
+    print(f"\nspread (slowest / fastest): {max(rel) / min(rel):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
