@@ -9,9 +9,9 @@ CPU clock, so waiting does not count. Prints every process's median round
 relative to the median over all processes, and the spread, max / min.
 
 If the processes were alike, every relative median would be within the
-rounds' own noise of 1. On this 2-core machine they are often not: up to
-1.19 between processes, while the same processes' rounds repeat within
-about 1 % (``benchmarks/README.md``, "Validating the gate"). That is why
+rounds' own noise of 1. On this 2-core machine they are not: 1.03 to 1.09
+between the slowest and the fastest of 8 on a quiet machine
+(``benchmarks/README.md``, "Validating the gate"). That is why
 ``python -m conformance.bench compare`` runs several processes per side and
 lets its interval range over them (``conformance.bench.stats``).
 """

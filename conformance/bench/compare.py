@@ -24,8 +24,8 @@ the same benchmark code.
 
 **Processes.** Each side is ``--processes K`` benchmark processes (default
 3), all started at once. Two processes running the same code differ in speed
-by several percent for as long as they live (measured here: up to 19 %
-between identical plain Python processes, ``benchmarks/process_spread.py``),
+by several percent for as long as they live (3-9 % between identical plain
+Python processes on a quiet machine here, ``benchmarks/process_spread.py``),
 so pairs from a single process per side share an offset that an interval
 over pairs takes for signal (an unchanged backend came out 12 % "faster").
 Each pair runs on one base and one candidate process, every one of the

@@ -283,7 +283,7 @@ def ratio_between(x: Sequence[float], y: Sequence[float]) -> Ratio:
 # -- several processes per side: the process as a random effect -------------------
 #
 # Two processes running the same code on this kind of machine can differ in
-# speed by several percent (up to ~19 % measured) for as long as they live:
+# speed by several percent for as long as they live (3-9 % measured here):
 # how their memory landed, which neighbour's cache traffic they share
 # (``benchmarks/process_spread.py`` measures it). Pairs from one process pair
 # then share one offset, and an interval over pairs treats that offset as
