@@ -92,29 +92,35 @@ def cpu_by_process() -> dict[int, tuple[str, float]]:
     return out
 
 
-def budget(job: W.Job) -> dict:
-    """One run of ``job``: its timed wall time, and the CPU each role used from
-    before its untimed start to its end (``cpu_items`` items: the timed ones
-    and the first)."""
-    # from before prepare(): a gather that reads ahead has its workers busy
-    # from the untimed first item on, and may be done before the timed part
-    before = cpu_by_process()
-    state = job.prepare()
-    try:
-        start = time.perf_counter()
-        items = job.run(state)
-        wall = time.perf_counter() - start
-        after = cpu_by_process()
-    finally:
-        job.cleanup(state)
+def budget(job: W.Job, min_seconds: float = 2.0) -> dict:
+    """Runs of ``job`` until their timed parts reach ``min_seconds`` (``/proc``
+    counts CPU in 10 ms ticks): the timed wall time per item, and the CPU each
+    role used from before each run's untimed start to its end, per item
+    (``cpu_items``: the timed items and each run's first)."""
     cpu = collections.Counter()
     busy = collections.Counter()
-    for pid, (role, seconds) in after.items():
-        used = seconds - before.get(pid, (role, 0.0))[1]
-        cpu[role] += used
-        if role == "workers":
-            busy[pid] = used
-    return {"items": items, "wall": wall, "cpu": dict(cpu), "cpu_items": items + 1,
+    items = cpu_items = 0
+    wall = 0.0
+    while wall < min_seconds:
+        # from before prepare(): a gather that reads ahead has its workers busy
+        # from the untimed first item on, and may be done before the timed part
+        before = cpu_by_process()
+        state = job.prepare()
+        try:
+            start = time.perf_counter()
+            done = job.run(state)
+            wall += time.perf_counter() - start
+            after = cpu_by_process()
+        finally:
+            job.cleanup(state)
+        items += done
+        cpu_items += done + 1
+        for pid, (role, seconds) in after.items():
+            used = seconds - before.get(pid, (role, 0.0))[1]
+            cpu[role] += used
+            if role == "workers":
+                busy[pid] += used
+    return {"items": items, "wall": wall, "cpu": dict(cpu), "cpu_items": cpu_items,
             "busy_workers": [pid for pid, used in busy.items() if used > 0.1 * wall]}
 
 

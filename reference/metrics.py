@@ -12,7 +12,9 @@ import threading
 import time
 from typing import Any
 
-_current = threading.local()
+#: the thread's current context, as attribute ``metrics`` (absent: none); a
+#: ``LocalIterator`` sets and restores it around every ``next()``
+THREAD_STATE = threading.local()
 
 
 class Timer:
@@ -72,7 +74,7 @@ class SharedMetrics:
 
 
 def current() -> MetricsContext | None:
-    return getattr(_current, "metrics", None)
+    return getattr(THREAD_STATE, "metrics", None)
 
 
 def set_current_actor(actor: Any) -> None:
@@ -81,15 +83,3 @@ def set_current_actor(actor: Any) -> None:
         context.current_actor = actor
 
 
-class active:
-    """Make ``metrics`` the thread's current context within a ``with`` block."""
-
-    def __init__(self, metrics: MetricsContext) -> None:
-        self.metrics = metrics
-
-    def __enter__(self) -> None:
-        self._previous = current()
-        _current.metrics = self.metrics
-
-    def __exit__(self, *exc: Any) -> None:
-        _current.metrics = self._previous
