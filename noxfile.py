@@ -36,12 +36,16 @@ def _profile_env() -> dict[str, str]:
 def tests(session: nox.Session) -> None:
     """Everything: the kit's own tests (tests/: the reference, the installed wheel,
     the benchmark smoke tests, clause coverage), then the conformance suite against
-    the model and the reference (ci profile)."""
+    the model and the reference (ci profile), the reference twice: as it runs by
+    default, and on its plain path alone (its fast paths, reference/fast_local.py
+    and reference/compiled_rounds.py, turned off)."""
     _install(session, "test")
     env = _profile_env()
     session.run("pytest", "tests", env=env)
     session.run(*_conformance_args(session, "conformance.model"), env=env)
     session.run(*_conformance_args(session, "reference"), env=env)
+    plain = {**env, "REFERENCE_FAST_LOCAL": "0", "REFERENCE_COMPILED_ROUNDS": "0"}
+    session.run(*_conformance_args(session, "reference"), env=plain)
 
 
 def _install_chromium(session: nox.Session) -> str | None:

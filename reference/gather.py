@@ -77,12 +77,17 @@ class Flattened:
         return _flatten(self.rounds())
 
 
-def _flatten(rounds):
+def _flatten(answers):
+    """The items of ``answers`` (lists of items; a :class:`NotReady` passes
+    through as it is), closing it when done or closed."""
     try:
-        for items in rounds:
-            yield from items
+        for items in answers:
+            if type(items) is NotReady:
+                yield items
+            else:
+                yield from items
     finally:
-        rounds.close()
+        answers.close()
 
 
 class AsyncBatches:
@@ -101,19 +106,26 @@ class AsyncBatches:
         self.batch_limit = batch_limit
 
     def __call__(self, timeout=None) -> Iterator:
-        return _async_items(
+        return _flatten(self.batches(timeout))
+
+    def batches(self, timeout=None) -> Iterator[list]:
+        """The same run, answer by answer: each answer's items as one list
+        (fast_local.py hands them out)."""
+        return _async_answers(
             self.shards, self.batch_ms, self.num_async, self.batch_limit, self.labels
         )
 
     def poll(self) -> Iterator:
-        """The same run in poll mode: a :class:`NotReady` instead of waiting
-        whenever no answer has arrived (LOC-10, readiness.py)."""
-        return _async_items(
+        """The same run in poll mode, item by item, with a :class:`NotReady`
+        instead of waiting whenever no answer has arrived (LOC-10, readiness.py)."""
+        return _flatten(_async_answers(
             self.shards, self.batch_ms, self.num_async, self.batch_limit, self.labels, poll=True
-        )
+        ))
 
 
-def _async_items(shards, batch_ms, num_async, batch_limit, labels=None, poll=False):
+def _async_answers(shards, batch_ms, num_async, batch_limit, labels=None, poll=False):
+    """The run's answers as they arrive: a list of items each (in poll mode,
+    a :class:`NotReady` whenever none has arrived)."""
     run = Run(shards, labels)
     error = None
     try:
@@ -156,7 +168,7 @@ def _async_items(shards, batch_ms, num_async, batch_limit, labels=None, poll=Fal
             heads[in_flight[shard][0]] = shard
             # the worker that produced these items: after a restart, the replacement (LOC-8)
             metrics.set_current_actor(run.handles[shard])
-            yield from items
+            yield items
     except GeneratorExit:
         raise
     except BaseException as exc:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import operator
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
-from . import metrics
+from . import fast_local, metrics
 from . import validation as check
 from .metrics import MetricsContext, SharedMetrics
 from .operators import ChainMethods, ForEach, make_shuffle
@@ -48,17 +49,28 @@ class LocalIterator(ChainMethods, Generic[T]):
     def __iter__(self) -> LocalIterator[T]:
         return self
 
-    def __next__(self) -> T:
+    #: ``next()`` calls what ``_next`` is: the method below, or, once a chain
+    #: has started on the fast path (fast_local.py), that generator's own
+    #: ``__next__``, so that no Python frame of this class runs per item
+    __next__ = property(operator.attrgetter("_next"))
+
+    def _next(self) -> T:
         # The chain's context is the thread's current one while it advances
         # (LOC-9), and the previous one again after. Set and restored inline:
         # this runs once per item, and a context manager here cost a third of
-        # the consumer's time per cheap item (benchmarks/results/profile-cheap).
+        # the consumer's time per cheap item (benchmarks/results/profile-cheap-*).
         state = metrics.THREAD_STATE
         previous = getattr(state, "metrics", None)
         state.metrics = self.shared_metrics.metrics
         try:
             if self._built is None:
-                self._build()
+                if fast_local.applies(self):
+                    self._built = fast_local.items(
+                        self.base_iterator.batches(self.timeout), self.shared_metrics
+                    )
+                    self._next = self._built.__next__
+                else:
+                    self._build()
             return next(self._built)
         finally:
             state.metrics = previous
