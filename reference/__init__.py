@@ -8,6 +8,13 @@ A shard whose worker dies mid-run is restarted and resumed where it stopped,
 at most ``max_restarts()`` times per shard per run (``REFERENCE_MAX_RESTARTS``,
 default 3, or ``set_max_restarts(n)``); then, or at once for a shard that
 cannot be replayed, the run fails with ``ShardWorkerDied`` (SPEC §14).
+
+The plain path is what the spec is read against. Two fast paths sit beside
+it, each one module that a setting turns off: ``compiled_rounds.py``
+(``gather_sync`` through a Ray compiled graph when that pays;
+``REFERENCE_COMPILED_ROUNDS=0``) and ``fast_local.py`` (a bare
+``gather_async`` hands out items with no Python frame of the iterator per
+item; ``REFERENCE_FAST_LOCAL=0``). ``nox -s tests`` runs the suite both ways.
 """
 
 from .errors import ShardWorkerDied
