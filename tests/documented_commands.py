@@ -267,6 +267,16 @@ RULES: tuple[Rule, ...] = (
         expect="| cheap[gather_async] |",
     ),
     Rule(
+        r"python -m benchmarks\.profile_cheap .*",
+        "run",
+        run="RAY_ADDRESS=local python -m benchmarks.profile_cheap --size quick --seconds 2 "
+        "--case reference:gather_async_tuned --out profile-scratch",
+        why="one case at the quick size, 2 s of py-spy samples (the repository's tool: from the "
+        "checkout; py-spy comes with the test extra)",
+        where="checkout",
+        expect="written:",
+    ),
+    Rule(
         r"python -m benchmarks\.validate_gate \S+ --runs \d+ .*",
         "run",
         run=lambda text: re.sub(r" --runs \d+", " --runs 1", text.split(" -- ")[0])
