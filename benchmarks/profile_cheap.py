@@ -63,11 +63,15 @@ def _role(proc: psutil.Process, me: int) -> str | None:
     try:
         if proc.pid == me:
             return "consumer"
-        line = " ".join(proc.cmdline())
+        argv = proc.cmdline()
         parent = proc.ppid()
     except psutil.Error:
         return None
-    if "ray::" in line or "default_worker.py" in line:
+    line = " ".join(argv)
+    title = argv[0] if argv else ""
+    # Ray's workers retitle themselves "ray::ClassName..." (ray::DashboardAgent
+    # and the like are Ray's own; the raylet's arguments mention "ray::" too)
+    if (title.startswith("ray::") and "Agent" not in title) or "default_worker.py" in line:
         return "workers"
     if parent == me and "multiprocessing" in line:
         return "workers"
@@ -77,10 +81,14 @@ def _role(proc: psutil.Process, me: int) -> str | None:
 
 
 def cpu_by_process() -> dict[int, tuple[str, float]]:
-    """CPU seconds so far of this process and of every worker and Ray process."""
+    """CPU seconds so far of this process and of the worker and Ray processes
+    it started (its descendants: the local Ray that ``ray.init`` starts, whose
+    raylet starts the workers, and the pool's processes), never another Ray's
+    on the same machine."""
     me = os.getpid()
     out = {}
-    for proc in psutil.process_iter():
+    root = psutil.Process(me)
+    for proc in [root, *root.children(recursive=True)]:
         role = _role(proc, me)
         if role is None:
             continue
@@ -141,9 +149,11 @@ def _self_time(raw: Path) -> tuple[int, list[tuple[str, int]]]:
     return total, own.most_common()
 
 
-def profile(case_id: str, job: W.Job, pids: dict[str, list[int]], seconds: float, out: Path) -> dict:
+def profile(case_id: str, job: W.Job, pids: dict[str, list[int]], seconds: float, out: Path,
+            failed: list[str]) -> dict:
     """Sample ``pids`` (role -> processes) with py-spy while ``job`` runs again
-    and again for ``seconds``; each process's collapsed stacks go to ``out``."""
+    and again for ``seconds``; each process's collapsed stacks go to ``out``.
+    A process py-spy could not sample is named in ``failed``."""
     spy = shutil.which("py-spy")
     records = []
     for role, group in pids.items():
@@ -161,7 +171,11 @@ def profile(case_id: str, job: W.Job, pids: dict[str, list[int]], seconds: float
     for role, path, proc in records:
         _, err = proc.communicate(timeout=120)
         if proc.returncode != 0 or not path.exists():
-            raise SystemExit(f"py-spy failed on {role} ({path.name}): {err.decode()[-500:]}")
+            # a worker can end, or be replaced, while it is sampled: say so, go on
+            reason = next((line for line in err.decode().splitlines() if line.strip()), "no output")
+            failed.append(f"{case_id}, {role} ({path.name}): py-spy failed: {reason}")
+            print(failed[-1], file=sys.stderr)
+            continue
         tables[role].append(_self_time(path))
     return tables
 
@@ -196,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = ["| case | items | wall µs/item | consumer CPU µs/item | workers CPU µs/item "
              "| Ray's own CPU µs/item |", "|---|---:|---:|---:|---:|---:|"]
     sections = []
+    failed: list[str] = []
     try:
         for case_id in args.case or DEFAULT_CASES:
             job = _job(case_id, args.size)
@@ -209,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.no_py_spy:
                 continue
             pids = {"consumer": [os.getpid()], "worker": b["busy_workers"]}
-            tables = profile(case_id, job, pids, args.seconds, out)
+            tables = profile(case_id, job, pids, args.seconds, out, failed)
             for role, parts in tables.items():
                 total, rows = _merge(parts)
                 if not total:
@@ -227,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         "", f"load average at the end: {os.getloadavg()[0]:.1f}", "", *lines, "",
         "CPU per item is summed over the processes of each role for one run; the workers' includes "
         "their idle polling, Ray's own is the raylet, GCS and agents.", "",
-        *(f"{s}\n" for s in sections)])
+        *(f"{s}\n" for s in sections),
+        *(["Not sampled:", "", *(f"- {f}" for f in failed), ""] if failed else [])])
     (out / "profile.md").write_text(text)
     print(f"\nwritten: {out / 'profile.md'}")
     return 0
