@@ -59,7 +59,15 @@ bench_label = "reference"
 
 SIDES = ("consumer", "worker")
 _DELAY_S = float(os.environ.get("SLOWED_REFERENCE_DELAY_US", "20")) / 1e6
-_next = LocalIterator.__next__
+# LocalIterator.__next__ is a property that resolves to the iterator's current
+# way of advancing (reference/fast_local.py); the stand-in's __next__ spins,
+# then advances that way
+_next_attribute = LocalIterator.__dict__["__next__"]
+
+
+def _next(self):
+    return _next_attribute.__get__(self, LocalIterator)()
+
 _init = ParallelIterator.__init__
 # the worker-side operator travels by value: a shard worker cannot import this repository
 ray.cloudpickle.register_pickle_by_value(cpu_spin)
@@ -117,7 +125,7 @@ def install(pct: float | None = None, side: str | None = None) -> None:
 
 
 def uninstall() -> None:
-    LocalIterator.__next__ = _next
+    LocalIterator.__next__ = _next_attribute
     ParallelIterator.__init__ = _init
 
 
