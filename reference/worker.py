@@ -114,11 +114,16 @@ class ParallelIteratorWorker:
         except Exception as exc:  # surfaced by the first fetch (ERR-1)
             self._error = exc
 
+    def _skip_replayed(self) -> None:
+        """Drop the items of a replayed shard that were received before the
+        restart (REC-2); the stream's end or error goes to the caller."""
+        while self._skip:
+            next(self._stream)
+            self._skip -= 1
+
     def _pull(self) -> tuple[bool, Any]:
         try:
-            while self._skip:
-                next(self._stream)  # replayed: received before the restart
-                self._skip -= 1
+            self._skip_replayed()
             return True, next(self._stream)
         except StopIteration:
             self._ended = True
@@ -151,15 +156,15 @@ class ParallelIteratorWorker:
         # call and the tuple it returns were a third of a cheap item's cost.
         append = items.append
         try:
-            while self._skip:
-                next(self._stream)  # replayed: received before the restart
-                self._skip -= 1
+            self._skip_replayed()
             for item in self._stream:
                 append(item)
                 if len(items) >= limit or clock() >= deadline:
                     break
             else:
                 self._ended = True
+        except StopIteration:  # the replayed stream ended before its resume point
+            self._ended = True
         except Exception as exc:
             self._error = exc
         if not items:

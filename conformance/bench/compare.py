@@ -377,7 +377,7 @@ def start_all(sides: list[Side], size: str) -> None:
         side.info = side.ask({"op": "cases"})
 
 
-def run_benchmark(name: str, tolerance: float, base: list[Side], candidate: list[Side],
+def run_benchmark(name: str, tolerance: float, bases: list[Side], candidates: list[Side],
                   budget_s: float, max_pairs: int = MAX_PAIRS, fresh=None) -> Result:
     """:func:`measure`; a candidate found slower beyond tolerance is measured
     again with the same budget, after ``fresh()`` (which restarts both sides'
@@ -388,7 +388,7 @@ def run_benchmark(name: str, tolerance: float, base: list[Side], candidate: list
     two processes running the same code can differ by several percent for as
     long as they live (how they were laid out, which started first): a
     confirmation in the same processes would confirm that too."""
-    result = measure(name, tolerance, base, candidate, budget_s, max_pairs)
+    result = measure(name, tolerance, bases, candidates, budget_s, max_pairs)
     if result.judgement and result.judgement.regressed and not result.error:
         if fresh is not None:
             try:
@@ -396,7 +396,7 @@ def run_benchmark(name: str, tolerance: float, base: list[Side], candidate: list
             except SideError as exc:
                 result.error = f"restarting the sides to confirm a slower verdict: {exc}"
                 return result
-        result.confirmation = measure(name, tolerance, base, candidate, budget_s, max_pairs)
+        result.confirmation = measure(name, tolerance, bases, candidates, budget_s, max_pairs)
         result.seconds += result.confirmation.seconds
     return result
 
