@@ -220,6 +220,10 @@ class Result:
     tolerance: float
     base_s: list = field(default_factory=list)  # seconds per unit, per timed round
     candidate_s: list = field(default_factory=list)
+    #: CPU seconds per unit, per timed round (the side's process and its Ray
+    #: workers, conformance.bench.cpu_clock); None where it cannot be read
+    base_cpu: list = field(default_factory=list)
+    candidate_cpu: list = field(default_factory=list)
     first: list = field(default_factory=list)  # per pair: "base" or "candidate"
     #: per pair, which of the side's processes ran it (0 .. processes - 1)
     base_process: list = field(default_factory=list)
@@ -261,6 +265,7 @@ class Result:
                 "base_process": self.base_process, "candidate_process": self.candidate_process,
                 "repeat": self.repeat, "base_s_per_unit": self.base_s,
                 "candidate_s_per_unit": self.candidate_s,
+                "base_cpu_per_unit": self.base_cpu, "candidate_cpu_per_unit": self.candidate_cpu,
                 "ratio": ratio.estimate if ratio else None, "lo": ratio.lo if ratio else None,
                 "hi": ratio.hi if ratio else None,
                 "verdict": self.judgement.verdict if self.judgement else None,
@@ -285,6 +290,11 @@ def runs_per_round(seconds: float) -> int:
 
 def _per_unit(answer: dict) -> float:
     return answer["seconds"] / max(1, answer["units"])
+
+
+def _cpu_per_unit(answer: dict) -> float | None:
+    cpu = answer.get("cpu_seconds")
+    return None if cpu is None else cpu / max(1, answer["units"])
 
 
 def pair_processes(n: int, k: int) -> tuple[int, int]:
@@ -328,9 +338,11 @@ def measure(name: str, tolerance: float, bases: list[Side], candidates: list[Sid
             b, c = pair_processes(i, k)
             base, candidate = bases[b], candidates[c]
             order = (base, candidate) if i % 2 == 0 else (candidate, base)
-            got = {side.role: _per_unit(side.ask(request)) for side in order}
-            result.base_s.append(got["base"])
-            result.candidate_s.append(got["candidate"])
+            got = {side.role: side.ask(request) for side in order}
+            result.base_s.append(_per_unit(got["base"]))
+            result.candidate_s.append(_per_unit(got["candidate"]))
+            result.base_cpu.append(_cpu_per_unit(got["base"]))
+            result.candidate_cpu.append(_cpu_per_unit(got["candidate"]))
             result.base_process.append(b)
             result.candidate_process.append(c)
             result.first.append(order[0].role)

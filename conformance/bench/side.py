@@ -13,10 +13,12 @@ was started with (anything else the process prints goes to stderr):
   "variant", "shards", "items"}, ...]}``: every timed benchmark of the backend
   (:data:`conformance.bench.workloads.WORKLOADS`; ``readahead`` is a count the
   conformance suite checks, not a time);
-* ``{"op": "round", "case": NAME, "repeat": K}`` -> ``{"seconds": s, "units": n}``:
-  one round, ``K`` (default 1) runs of the benchmark back to back
-  (:func:`conformance.bench.workloads.run_once`: each prepared and cleaned up
-  untimed), their timed seconds and units summed;
+* ``{"op": "round", "case": NAME, "repeat": K}`` -> ``{"seconds": s, "units": n,
+  "cpu_seconds": c}``: one round, ``K`` (default 1) runs of the benchmark back
+  to back (:func:`conformance.bench.workloads.run_once`: each prepared and
+  cleaned up untimed), their timed seconds and units summed, and the CPU time
+  this process and its Ray workers used over the runs
+  (:mod:`conformance.bench.cpu_clock`; ``null`` where it cannot be read);
 * ``{"op": "quit"}``: shuts Ray down and exits.
 
 An error answers ``{"error": "..."}``. Case names leave the backend's label
@@ -33,6 +35,8 @@ import sys
 import traceback
 
 from conformance.bench import workloads as W
+from conformance.bench.cpu_clock import CpuClock
+from conformance.bench.cpu_clock import available as cpu_clock_available
 
 #: each benchmark process's Ray object store
 OBJECT_STORE_BYTES = 1 << 30
@@ -73,6 +77,7 @@ def serve(spec: str, size: str, requests, answers) -> None:
     print(f"benchmark process {os.getpid()} ({spec}, size {size}) started", file=sys.stderr, flush=True)
     cases = backend_cases(spec, sizes)
     jobs: dict[str, W.Job] = {}
+    clock = CpuClock() if cpu_clock_available() else None
 
     def answer(obj) -> None:
         answers.write(json.dumps(obj) + "\n")
@@ -97,11 +102,13 @@ def serve(spec: str, size: str, requests, answers) -> None:
                     if name not in jobs:
                         workload, case = cases[name]
                         jobs[name] = W.WORKLOADS[workload].job(case, sizes)
-                    units, seconds = 0, 0.0
+                    units, seconds, cpu = 0, 0.0, 0.0
                     for _ in range(int(request.get("repeat", 1))):
-                        done, took, _ = W.run_once(jobs[name])
+                        done, took, info = W.run_once(jobs[name], clock)
                         units, seconds = units + done, seconds + took
-                    answer({"seconds": seconds, "units": units})
+                        cpu += info.get("cpu_seconds", 0.0)
+                    answer({"seconds": seconds, "units": units,
+                            "cpu_seconds": cpu if clock is not None else None})
                 else:
                     answer({"error": f"unknown op {op!r}"})
             except Exception as exc:  # reported to the comparing process, which stops

@@ -702,13 +702,22 @@ def cases(workload: Workload, backends, sizes: Sizes) -> list[Case]:
     return out
 
 
-def run_once(job: Job) -> tuple[int, float, dict]:
-    """Prepare, time and clean up one run: ``(units, seconds, info)``."""
+def run_once(job: Job, cpu_clock=None) -> tuple[int, float, dict]:
+    """Prepare, time and clean up one run: ``(units, seconds, info)``. With a
+    :class:`conformance.bench.cpu_clock.CpuClock`, ``info["cpu_seconds"]`` is
+    the CPU time the run used from before its preparation to its end (a gather
+    that reads ahead keeps its workers busy from the untimed first item on)."""
+    before = cpu_clock.read() if cpu_clock is not None else None
     state = job.prepare()
     try:
         start = time.perf_counter()
         done = job.run(state)
         seconds = time.perf_counter() - start
+        if cpu_clock is not None:
+            cpu_seconds = cpu_clock.used(before, cpu_clock.read())
     finally:
         job.cleanup(state)
-    return done, seconds, dict(job.info.get("result", {}))
+    info = dict(job.info.get("result", {}))
+    if cpu_clock is not None:
+        info["cpu_seconds"] = cpu_seconds
+    return done, seconds, info
