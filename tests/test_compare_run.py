@@ -26,7 +26,7 @@ def test_compare_reference_with_itself_end_to_end(tmp_path):
     env = {**os.environ, "RAY_ADDRESS": "local"}
     run = subprocess.run(
         [sys.executable, "-m", "conformance.bench", "compare", "reference", "reference",
-         "--size=tiny", "--budget=12", "--max-pairs=9", f"--results={tmp_path}",
+         "--size=tiny", "--budget=12", "--max-pairs=9", "--measure=both", f"--results={tmp_path}",
          *[a for name in NAMES for a in ("-k", name)]],
         capture_output=True, text=True, env=env, timeout=240)
     assert run.returncode in (0, 1, 2), run.stderr[-2000:]
@@ -45,13 +45,25 @@ def test_compare_reference_with_itself_end_to_end(tmp_path):
         assert len(bench["base_s_per_unit"]) == len(bench["candidate_s_per_unit"]) == bench["pairs"]
         assert bench["first"][:2] == ["base", "candidate"][:bench["pairs"]]  # ABBA
         assert all(t > 0 for t in bench["base_s_per_unit"] + bench["candidate_s_per_unit"])
-        label = bench["label"]
-        assert label in LABELS or label.startswith("unresolved"), label
-        assert bench["resolved"] == (label in LABELS - {"SLOWER"} or bench["regressed"])
-        if bench["lo"] is not None:
-            assert bench["lo"] <= bench["ratio"] <= bench["hi"]
+        # the CPU time of every round: the side's process and its Ray workers
+        assert len(bench["base_cpu_per_unit"]) == len(bench["candidate_cpu_per_unit"]) == bench["pairs"]
+        assert all(t > 0 for t in bench["base_cpu_per_unit"] + bench["candidate_cpu_per_unit"])
+        assert bench["judged"] == ["wall", "cpu"]
+        measures = bench["measures"]
+        assert set(measures) == {"wall", "cpu"}
+        for m in measures.values():
+            assert m["label"] in LABELS or m["label"].startswith("unresolved"), m
+            if m["lo"] is not None:
+                assert m["lo"] <= m["ratio"] <= m["hi"]
+        # slower if either measure is; resolved only when both are
+        assert bench["regressed"] == any(m["regressed"] for m in measures.values())
+        assert bench["resolved"] == (all(m["resolved"] for m in measures.values())
+                                     and (not any(m["regressed"] for m in measures.values())
+                                          or bench["regressed"]))
     table = (tmp_path / "compare.md").read_text()
-    assert "| benchmark | pairs | candidate / base | 95 % interval | tolerance | verdict |" in table
+    assert ("| benchmark | pairs | wall: candidate / base [95 % interval] | "
+            "CPU: candidate / base [95 % interval] | tolerance | verdict |") in table
+    assert "verdicts on wall time and CPU time per unit" in table
     assert all(f"| {name} |" in table for name in NAMES)
     for role in ("base", "candidate"):
         pids = {re.search(r"benchmark process (\d+) ", (tmp_path / f"compare-{role}-{i}.log").read_text())[1]

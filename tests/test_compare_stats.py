@@ -296,3 +296,68 @@ def test_a_ten_percent_slowdown_with_alike_processes_is_caught():
     ratios, base, cand = _simulated_run(random.Random(5), math.log(1.10), 0.005, 0.01)
     j = S.judge(S.crossed_ratio_interval(ratios, base, cand, 3), 0.10)
     assert j.regressed and j.label == "SLOWER"
+
+
+# -- judging wall time and CPU time together (compare.Result) -------------------------
+
+
+def _result(judged, wall_ratio, wall_noise, cpu_ratio, cpu_noise, pairs=18, seed=7):
+    """A compare.Result of ``pairs`` pairs on 3 x 3 alike processes, whose wall
+    and CPU candidate/base ratios are ``*_ratio`` with log-normal noise."""
+    from conformance.bench import compare
+
+    rng = random.Random(seed)
+    r = compare.Result("bench", 0.10, processes=3, judged=judged)
+    for n in range(pairs):
+        b, c = compare.pair_processes(n, 3)
+        r.base_process.append(b)
+        r.candidate_process.append(c)
+        r.base_s.append(1.0)
+        r.candidate_s.append(wall_ratio * math.exp(rng.gauss(0, wall_noise)))
+        r.base_cpu.append(2.0)
+        r.candidate_cpu.append(2.0 * cpu_ratio * math.exp(rng.gauss(0, cpu_noise)))
+    r.judge()
+    return r
+
+
+def test_both_measures_are_judged_and_each_is_reported():
+    r = _result(("wall", "cpu"), 1.0, 0.005, 1.0, 0.005)
+    assert set(r.judgements) == {"wall", "cpu"}
+    assert r.resolved and not r.regressed and r.settled
+    assert r.label == S.NO_CHANGE
+
+
+def test_slower_on_cpu_alone_fails_a_gate_on_both():
+    r = _result(("wall", "cpu"), 1.0, 0.3, 1.25, 0.005)
+    assert r.judgements["cpu"].regressed and not r.judgements["wall"].resolved
+    assert r.regressed and r.failed
+    assert not r.resolved  # the wall time stayed open: said so, beside the failure
+    assert r.label.startswith("wall: unresolved") and "cpu: SLOWER" in r.label
+
+
+def test_a_measure_not_judged_is_reported_but_decides_nothing():
+    wall_only = _result(("wall",), 1.0, 0.005, 1.25, 0.005)
+    assert wall_only.judgements["cpu"].regressed  # measured and reported
+    assert not wall_only.regressed and wall_only.settled and wall_only.label == S.NO_CHANGE
+    cpu_only = _result(("cpu",), 1.0, 0.3, 1.0, 0.005)
+    assert not cpu_only.judgements["wall"].resolved
+    assert cpu_only.settled and cpu_only.label == S.NO_CHANGE
+
+
+def test_a_gate_on_both_is_unresolved_while_either_measure_is():
+    r = _result(("wall", "cpu"), 1.0, 0.3, 1.0, 0.005)
+    assert r.judgements["cpu"].resolved and not r.judgements["wall"].resolved
+    assert not r.settled and not r.regressed
+    assert "wall: unresolved" in r.label
+
+
+def test_rounds_without_cpu_time_give_no_cpu_judgement():
+    from conformance.bench import compare
+
+    r = compare.Result("bench", 0.10, processes=1, judged=("wall", "cpu"))
+    r.base_s, r.candidate_s = [1.0] * 8, [1.0] * 8
+    r.base_cpu, r.candidate_cpu = [None] * 8, [None] * 8
+    r.base_process, r.candidate_process = [0] * 8, [0] * 8
+    r.judge()
+    assert set(r.judgements) == {"wall"}
+    assert not r.resolved and r.label == "unresolved (no cpu time in the rounds)"

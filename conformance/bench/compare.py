@@ -94,7 +94,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import conformance
-from conformance.bench import gate
+from conformance.bench import cpu_clock, gate
 from conformance.bench import stats as S
 from conformance.bench import workloads as W
 
@@ -107,6 +107,8 @@ MAX_PAIRS = 63
 #: over processes too (conformance.bench.stats); 3 is the fewest that give it
 #: 2-4 degrees of freedom
 DEFAULT_PROCESSES = 3
+#: what the verdict is on by default (``--measure``)
+DEFAULT_MEASURE = "wall"
 
 
 class SideError(RuntimeError):
@@ -214,6 +216,12 @@ def _tolerance(case: dict, overrides: dict, default: float) -> float:
     return default
 
 
+#: what a round's time is measured as: ``wall`` (the timed part's elapsed
+#: seconds) and ``cpu`` (the CPU seconds the side's process and its Ray workers
+#: used, :mod:`conformance.bench.cpu_clock`); both per unit of work
+MEASURES = ("wall", "cpu")
+
+
 @dataclass
 class Result:
     name: str
@@ -229,32 +237,77 @@ class Result:
     base_process: list = field(default_factory=list)
     candidate_process: list = field(default_factory=list)
     processes: int = 1
+    #: the measures the verdict is on (the others are reported only)
+    judged: tuple = ("wall",)
     seconds: float = 0.0
     repeat: int = 1  # runs of the benchmark per round
     error: str | None = None
-    judgement: S.Judgement | None = None
+    #: measure -> its judgement, for every measure the rounds give
+    judgements: dict = field(default_factory=dict)
     #: a fresh measurement made when this one found the candidate slower beyond tolerance
     confirmation: Result | None = None
+
+    def samples(self, measure: str) -> tuple[list, list] | None:
+        """Base and candidate per-unit values of ``measure``, or None if some
+        round could not give it."""
+        base, candidate = ((self.base_s, self.candidate_s) if measure == "wall"
+                           else (self.base_cpu, self.candidate_cpu))
+        if not base or any(v is None for v in (*base, *candidate)):
+            return None
+        return base, candidate
+
+    def judge(self) -> None:
+        """Judge every measure the rounds give (:func:`_interval`)."""
+        for measure in MEASURES:
+            got = self.samples(measure)
+            if got is not None:
+                self.judgements[measure] = S.judge(_interval(self, *got), self.tolerance)
+
+    @property
+    def judgement(self) -> S.Judgement | None:
+        """The wall-time judgement (what the table's first columns show)."""
+        return self.judgements.get("wall")
+
+    def _judged(self) -> list[S.Judgement] | None:
+        got = [self.judgements.get(m) for m in self.judged]
+        return None if any(j is None for j in got) else got
+
+    @property
+    def regressed(self) -> bool:
+        """Slower beyond tolerance on a judged measure, in this measurement."""
+        return any(j.regressed for j in self._judged() or []) and not self.error
+
+    @property
+    def resolved(self) -> bool:
+        """Every judged measure resolved, in this measurement."""
+        got = self._judged()
+        return bool(got) and all(j.resolved for j in got) and not self.error
 
     @property
     def label(self) -> str:
         if self.error:
             return "error"
-        if self.judgement is None:
+        got = self._judged()
+        if got is None:
+            missing = [m for m in self.judged if m not in self.judgements]
+            if self.base_s and self.judgements:
+                return f"unresolved (no {missing[0]} time in the rounds)"
             return "unresolved (too few rounds)"
-        if self.judgement.regressed and self.confirmation is not None and not self.failed:
+        if self.regressed and self.confirmation is not None and not self.failed:
             return f"unresolved (slower, not confirmed: then {self.confirmation.label})"
-        return self.judgement.label
+        labels = {m: self.judgements[m].label for m in self.judged}
+        if len(set(labels.values())) == 1:
+            return got[0].label
+        return "; ".join(f"{m}: {label}" for m, label in labels.items())
 
     @property
     def failed(self) -> bool:
         """Slower beyond tolerance, and so again in the confirmation."""
-        own = bool(self.judgement and self.judgement.regressed) and not self.error
-        return own and (self.confirmation is None or self.confirmation.failed)
+        return self.regressed and (self.confirmation is None or self.confirmation.failed)
 
     @property
     def settled(self) -> bool:
-        if self.error or not self.judgement or not self.judgement.resolved:
+        if not self.resolved:
             return False
         return self.confirmation is None or self.failed
 
@@ -266,9 +319,14 @@ class Result:
                 "repeat": self.repeat, "base_s_per_unit": self.base_s,
                 "candidate_s_per_unit": self.candidate_s,
                 "base_cpu_per_unit": self.base_cpu, "candidate_cpu_per_unit": self.candidate_cpu,
+                "judged": list(self.judged),
                 "ratio": ratio.estimate if ratio else None, "lo": ratio.lo if ratio else None,
                 "hi": ratio.hi if ratio else None,
                 "verdict": self.judgement.verdict if self.judgement else None,
+                "measures": {m: {"ratio": j.ratio.estimate, "lo": j.ratio.lo, "hi": j.ratio.hi,
+                                 "verdict": j.verdict, "label": j.label, "resolved": j.resolved,
+                                 "regressed": j.regressed}
+                             for m, j in self.judgements.items()},
                 "resolved": self.settled, "regressed": self.failed, "label": self.label,
                 "error": self.error, "seconds": self.seconds,
                 "confirmation": self.confirmation.as_dict() if self.confirmation else None}
@@ -314,20 +372,20 @@ def is_look(n: int, k: int) -> bool:
     return n % (k * k) == 0
 
 
-def _interval(result: Result) -> S.Ratio:
-    return S.crossed_ratio_interval(S.paired_ratios(result.base_s, result.candidate_s),
+def _interval(result: Result, base: list, candidate: list) -> S.Ratio:
+    return S.crossed_ratio_interval(S.paired_ratios(base, candidate),
                                     result.base_process, result.candidate_process,
                                     result.processes)
 
 
 def measure(name: str, tolerance: float, bases: list[Side], candidates: list[Side],
-            budget_s: float, max_pairs: int = MAX_PAIRS) -> Result:
+            budget_s: float, max_pairs: int = MAX_PAIRS, judged: tuple = ("wall",)) -> Result:
     """One warm-up round on every process, then ABBA pairs, each on one base and
     one candidate process in turn (:func:`pair_processes`), until the interval
     is resolved (looked at as :func:`is_look` says), ``max_pairs`` or
     ``budget_s`` (at the end of a cycle of the combinations)."""
     k = len(bases)
-    result = Result(name, tolerance, processes=k)
+    result = Result(name, tolerance, processes=k, judged=judged)
     start = time.monotonic()
     try:
         warm = [side.ask({"op": "round", "case": name}) for side in (*bases, *candidates)]
@@ -351,15 +409,15 @@ def measure(name: str, tolerance: float, bases: list[Side], candidates: list[Sid
             cycle_done = n % 2 == 0 if k == 1 else n % (k * k) == 0
             if is_look(n, k) or n == max_pairs or (over and cycle_done):
                 if n >= S.MIN_PAIRS:
-                    result.judgement = S.judge(_interval(result), tolerance)
-                    if result.judgement.resolved:
+                    result.judge()
+                    if result.resolved:
                         break
                 if over:
                     break
     except SideError as exc:
         result.error = str(exc)
-    if result.judgement is None and len(result.base_s) >= 1 and not result.error:
-        result.judgement = S.judge(_interval(result), tolerance)
+    if not result.judgements and len(result.base_s) >= 1 and not result.error:
+        result.judge()
     result.seconds = time.monotonic() - start
     return result
 
@@ -390,7 +448,8 @@ def start_all(sides: list[Side], size: str) -> None:
 
 
 def run_benchmark(name: str, tolerance: float, bases: list[Side], candidates: list[Side],
-                  budget_s: float, max_pairs: int = MAX_PAIRS, fresh=None) -> Result:
+                  budget_s: float, max_pairs: int = MAX_PAIRS, fresh=None,
+                  judged: tuple = ("wall",)) -> Result:
     """:func:`measure`; a candidate found slower beyond tolerance is measured
     again with the same budget, after ``fresh()`` (which restarts both sides'
     processes), and fails only if found so again. Each measurement looks at its
@@ -400,15 +459,15 @@ def run_benchmark(name: str, tolerance: float, bases: list[Side], candidates: li
     two processes running the same code can differ by several percent for as
     long as they live (how they were laid out, which started first): a
     confirmation in the same processes would confirm that too."""
-    result = measure(name, tolerance, bases, candidates, budget_s, max_pairs)
-    if result.judgement and result.judgement.regressed and not result.error:
+    result = measure(name, tolerance, bases, candidates, budget_s, max_pairs, judged)
+    if result.regressed:
         if fresh is not None:
             try:
                 fresh()
             except SideError as exc:
                 result.error = f"restarting the sides to confirm a slower verdict: {exc}"
                 return result
-        result.confirmation = measure(name, tolerance, bases, candidates, budget_s, max_pairs)
+        result.confirmation = measure(name, tolerance, bases, candidates, budget_s, max_pairs, judged)
         result.seconds += result.confirmation.seconds
     return result
 
@@ -417,21 +476,35 @@ def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
+def _ratio_text(j: S.Judgement | None) -> str:
+    if j is None:
+        return "—"
+    ratio = j.ratio
+    interval = f" [{_fmt(ratio.lo)}, {_fmt(ratio.hi)}]" if ratio.lo else ""
+    return f"{_fmt(ratio.estimate)}{interval}"
+
+
 def table(results: list[Result]) -> str:
-    out = ["| benchmark | pairs | candidate / base | 95 % interval | tolerance | verdict |",
-           "|---|---:|---:|---|---:|---|"]
+    """One row per benchmark: the candidate / base ratio of each measure with
+    its 95 % interval (a measure the verdict is not on is in parentheses) and
+    the verdict."""
+    out = ["| benchmark | pairs | wall: candidate / base [95 % interval] | "
+           "CPU: candidate / base [95 % interval] | tolerance | verdict |",
+           "|---|---:|---|---|---:|---|"]
     for r in results:
-        ratio = r.judgement.ratio if r.judgement else None
-        interval = f"[{_fmt(ratio.lo)}, {_fmt(ratio.hi)}]" if ratio and ratio.lo else "—"
+        cells = []
+        for m in MEASURES:
+            text = _ratio_text(r.judgements.get(m))
+            cells.append(text if m in r.judged or text == "—" else f"({text})")
         verdict = f"**{r.label}**" if r.failed else r.label
         c = r.confirmation
-        if c and c.judgement and c.judgement.ratio.lo:
-            verdict += (f" (confirmation: {len(c.base_s)} pairs, {_fmt(c.judgement.ratio.estimate)} "
-                        f"[{_fmt(c.judgement.ratio.lo)}, {_fmt(c.judgement.ratio.hi)}])")
+        if c and c.judgements:
+            verdict += (f" (confirmation: {len(c.base_s)} pairs, "
+                        + ", ".join(f"{m} {_ratio_text(c.judgements.get(m))}" for m in r.judged) + ")")
         if r.error:
             verdict += f": {r.error}"
-        out.append(f"| {r.name} | {len(r.base_s)} | {_fmt(ratio.estimate if ratio else None)} | "
-                   f"{interval} | {r.tolerance * 100:.0f} % | {verdict} |")
+        out.append(f"| {r.name} | {len(r.base_s)} | {cells[0]} | {cells[1]} | "
+                   f"{r.tolerance * 100:.0f} % | {verdict} |")
     return "\n".join(out)
 
 
@@ -494,6 +567,11 @@ def _parser() -> argparse.ArgumentParser:
                         "own differences (conformance.bench.stats)")
     p.add_argument("--max-pairs", type=int, default=MAX_PAIRS, metavar="N",
                    help=f"most pairs of rounds per benchmark (default {MAX_PAIRS})")
+    p.add_argument("--measure", choices=["both", *MEASURES], default=DEFAULT_MEASURE,
+                   help="what the verdict is on: wall time per unit, CPU time per unit (the "
+                        "side's process and its Ray workers; Linux), or both (a benchmark is "
+                        f"slower if either is, resolved when both are); default {DEFAULT_MEASURE}. "
+                        "Both are reported either way")
     p.add_argument("--results", default="benchmark-results", metavar="DIR",
                    help="where compare.md, compare.json and the sides' logs go")
     return p
@@ -518,6 +596,10 @@ def main(argv: list[str] | None = None) -> int:
     for role in ("base", "candidate"):
         if getattr(args, f"{role}_python") and getattr(args, f"{role}_rev"):
             parser.error(f"--{role}-python and --{role}-rev are exclusive")
+    judged = MEASURES if args.measure == "both" else (args.measure,)
+    if "cpu" in judged and not cpu_clock.available():
+        parser.error(f"--measure {args.measure} needs per-thread CPU times (Linux /proc); "
+                     "use --measure wall here")
     overrides = json.loads(Path(args.tolerance_file).read_text()) if args.tolerance_file else {}
     results_dir = Path(args.results).resolve()
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -564,13 +646,11 @@ def main(argv: list[str] | None = None) -> int:
             share = max(0.0, deadline - time.monotonic()) / (len(names) - i)
             tol = _tolerance(cases[name], overrides, args.tolerance)
             r = run_benchmark(name, tol, bases, candidates, share, args.max_pairs,
-                              fresh=lambda: restart(sides, args.size))
+                              fresh=lambda: restart(sides, args.size), judged=judged)
             results.append(r)
-            ratio = r.judgement.ratio if r.judgement else None
             print(f"  {name}: {len(r.base_s)} pairs in {r.seconds:.0f} s, "
-                  f"{_fmt(ratio.estimate if ratio else None)} "
-                  f"[{_fmt(ratio.lo if ratio else None)}, {_fmt(ratio.hi if ratio else None)}]: "
-                  f"{r.label}" + (f" ({r.error})" if r.error else ""), flush=True)
+                  + ", ".join(f"{m} {_ratio_text(r.judgements.get(m))}" for m in MEASURES)
+                  + f": {r.label}" + (f" ({r.error})" if r.error else ""), flush=True)
             if r.error or (r.confirmation and r.confirmation.error):
                 break
     except (SideError, subprocess.CalledProcessError) as exc:
@@ -583,6 +663,11 @@ def main(argv: list[str] | None = None) -> int:
     notes = ["gather_sync: both sides with REFERENCE_COMPILED_ROUNDS=0 (plain lock-step rounds; "
              "the compiled-graph path is not compared)" if args.compiled_rounds == "off" else
              "gather_sync: each side decides whether to compile (load-sensitive)"]
+    notes.append({"wall": "verdicts on wall time per unit; CPU time (in parentheses) reported only",
+                  "cpu": "verdicts on CPU time per unit (each side's process and its Ray workers); "
+                         "wall time (in parentheses) reported only",
+                  "both": "verdicts on wall time and CPU time per unit: slower if either is, "
+                          "resolved when both are"}[args.measure])
     if missing:
         notes.append("benchmarks on one side only, not compared: " + ", ".join(missing))
     if failure:
@@ -606,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
            for side in sides},
         "error": failure,
         "size": args.size, "budget_s": args.budget, "compiled_rounds": args.compiled_rounds,
+        "measure": args.measure,
         "benchmarks": [r.as_dict() for r in results],
         "status": code,
     }, indent=1))
