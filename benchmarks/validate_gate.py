@@ -60,6 +60,19 @@ def _commit() -> str:
         return "unknown"
 
 
+def _measures(b: dict) -> list[str]:
+    """Each measure's ratio and interval (older reports: the wall time's only)."""
+    measures = b.get("measures") or {"wall": b}
+    judged = b.get("judged", ["wall"])
+    out = []
+    for m, j in measures.items():
+        ratio = "—" if j["ratio"] is None else f"{j['ratio']:.3f}"
+        interval = "" if j["lo"] is None else f" [{j['lo']:.2f}, {j['hi']:.2f}]"
+        text = f"{m} {ratio}{interval}"
+        out.append(text if m in judged else f"({text})")
+    return out
+
+
 def summarize(name: str, runs: list[dict], command: str, commit: str = "unknown") -> str:
     names = list(dict.fromkeys(b["name"] for r in runs for b in r["benchmarks"]))
     lines = [f"# Gate validation: {name}", "", f"`{command}` (commit `{commit}`)", "",
@@ -67,7 +80,8 @@ def summarize(name: str, runs: list[dict], command: str, commit: str = "unknown"
     lines += [f"| {i} | {r['exit']} | {r['seconds'] / 60:.1f} | "
               + (f"{r['loads'][0]:.1f} -> {r['loads'][1]:.1f}" if "loads" in r else "") + " |"
               for i, r in enumerate(runs, 1)]
-    lines += ["", "Per benchmark: candidate / base and the verdict of each run "
+    lines += ["", "Per benchmark: candidate / base of each measure with its 95 % interval (a measure "
+              "the verdict is not on in parentheses), and the verdict of each run "
               "(**SLOWER** = slower beyond tolerance and confirmed: the gate fails).", "",
               "| benchmark | " + " | ".join(f"run {i}" for i in range(1, len(runs) + 1))
               + " | failed | unresolved |", "|---|" + "---|" * len(runs) + "---:|---:|"]
@@ -78,10 +92,8 @@ def summarize(name: str, runs: list[dict], command: str, commit: str = "unknown"
             if b is None:
                 cells.append("not run")
                 continue
-            ratio = "—" if b["ratio"] is None else f"{b['ratio']:.3f}"
-            interval = "" if b["lo"] is None else f" [{b['lo']:.2f}, {b['hi']:.2f}]"
             label = "**SLOWER**" if b["regressed"] else b["label"]
-            cells.append(f"{ratio}{interval} {label}")
+            cells.append(" ".join(_measures(b)) + f" {label}")
             failed += bool(b["regressed"])
             unresolved += not b["resolved"]
         lines.append(f"| {n} | " + " | ".join(cells) + f" | {failed} | {unresolved} |")

@@ -95,6 +95,17 @@ def test_validation_summary_counts_failures_and_unresolved_benchmarks():
     assert rows["a"].endswith("| 1 | 0 |")
     assert rows["b"].endswith("| 0 | 2 |")
     assert "**SLOWER**" in rows["a"]
+    assert "wall 1.200 [1.15, 1.25]" in rows["a"]
+
+
+def test_validation_summary_gives_every_measure_and_marks_those_not_judged():
+    measures = {"wall": {"ratio": 1.3, "lo": 0.9, "hi": 1.8},
+                "cpu": {"ratio": 1.1, "lo": 1.08, "hi": 1.12}}
+    bench = {"name": "a", "ratio": 1.3, "lo": 0.9, "hi": 1.8, "judged": ["cpu"], "measures": measures,
+             "regressed": False, "resolved": True, "label": "slower, within tolerance"}
+    text = validate_gate.summarize("demo", [{"exit": 0, "seconds": 60, "benchmarks": [bench]}], "cmd")
+    [row] = [line for line in text.splitlines() if line.startswith("| a ")]
+    assert "(wall 1.300 [0.90, 1.80]) cpu 1.100 [1.08, 1.12] slower, within tolerance" in row
 
 
 def test_cpu_spin_starts_over_when_called_from_another_thread():
