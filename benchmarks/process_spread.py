@@ -19,6 +19,8 @@ lets its interval range over them (``conformance.bench.stats``).
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -39,10 +41,15 @@ for _ in sys.stdin:
 """
 
 
-def measure(processes: int, rounds: int) -> list[list[float]]:
-    """Per process, its rounds' CPU seconds."""
-    procs = [subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True) for _ in range(processes)]
+def measure(processes: int, rounds: int, hash_seed: str | None = None,
+            no_aslr: bool = False) -> list[list[float]]:
+    """Per process, its rounds' CPU seconds. ``hash_seed`` gives every process
+    that ``PYTHONHASHSEED``; ``no_aslr`` starts each with address-space layout
+    randomization off (``setarch -R``), so all lay out their memory alike."""
+    env = dict(os.environ, **({"PYTHONHASHSEED": hash_seed} if hash_seed is not None else {}))
+    cmd = [*(["setarch", platform.machine(), "-R"] if no_aslr else []), sys.executable, "-c", _CHILD]
+    procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+             for _ in range(processes)]
     times: list[list[float]] = [[] for _ in procs]
     try:
         for r in range(rounds):
@@ -70,12 +77,15 @@ def main(argv: list[str] | None = None) -> int:
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--processes", type=int, default=8, metavar="N", help="processes (default 8)")
     p.add_argument("--rounds", type=int, default=40, metavar="R", help="rounds per process (default 40)")
+    p.add_argument("--hash-seed", metavar="N", help="PYTHONHASHSEED of every process (default: random)")
+    p.add_argument("--no-aslr", action="store_true",
+                   help="start every process without address-space layout randomization (setarch -R)")
     args = p.parse_args(argv)
     if args.processes < 2:
         p.error("--processes must be at least 2")
     if args.rounds < 3:
         p.error("--rounds must be at least 3")
-    rel = relative_medians(measure(args.processes, args.rounds))
+    rel = relative_medians(measure(args.processes, args.rounds, args.hash_seed, args.no_aslr))
     print("| process | median round / median of all |")
     print("|---:|---:|")
     for i, r in enumerate(rel):
