@@ -121,3 +121,29 @@ def test_a_slower_verdict_is_confirmed_in_fresh_processes(tmp_path):
         log = (tmp_path / f"compare-{role}.log").read_text()
         started = re.findall(r"benchmark process (\d+) .* started", log)
         assert len(set(started)) == 2, (role, log[-2000:])
+
+
+def test_a_fixed_layout_lays_out_every_start_alike_children_included():
+    """``--layout fixed``: a benchmark process started with address-space layout
+    randomization off, and the processes it starts (its Ray), place their
+    memory at the same addresses every time; started normally, they do not."""
+    import pytest
+
+    from conformance.bench import compare
+
+    if not compare.fixed_layout_available():
+        pytest.skip("personality(2) is Linux's")
+    child = "print(hex(id(object())))"
+    probe = (f"import subprocess, sys; print(hex(id(object()))); "
+             f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, "
+             f"text=True).stdout.strip())")
+
+    def addresses(preexec):
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             preexec_fn=preexec, timeout=60, check=True)
+        return out.stdout.split()
+
+    fixed = [addresses(compare.no_aslr) for _ in range(3)]
+    assert fixed[0] == fixed[1] == fixed[2]
+    randomized = [addresses(None) for _ in range(3)]
+    assert len({tuple(a) for a in randomized}) > 1

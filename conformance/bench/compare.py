@@ -107,12 +107,39 @@ MAX_PAIRS = 63
 #: over processes too (conformance.bench.stats); 3 is the fewest that give it
 #: 2-4 degrees of freedom
 DEFAULT_PROCESSES = 3
-#: what the verdict is on by default (``--measure``)
-DEFAULT_MEASURE = "wall"
+#: the benchmark processes' memory layout by default (``--layout``)
+DEFAULT_LAYOUT = "random"
+#: what the verdict is on by default (``--measure``): CPU time where it can be
+#: read, else wall time. CPU time resolves about twice as finely on a shared
+#: machine (benchmarks/README.md, "Two measures"); it cannot see a change that
+#: only waits longer, which ``--measure both`` judges too
+DEFAULT_MEASURE = "auto"
 
 
 class SideError(RuntimeError):
     """A benchmark process failed or answered with an error."""
+
+
+#: Linux personality(2) flag: map memory at the same addresses in every process
+ADDR_NO_RANDOMIZE = 0x0040000
+
+
+def fixed_layout_available() -> bool:
+    return sys.platform.startswith("linux")
+
+
+def no_aslr() -> None:
+    """In a child before it execs: turn address-space layout randomization off
+    for it and everything it starts (the flag is inherited across fork and
+    exec: its Ray daemons and workers too). Identical processes then lay out
+    their memory alike; with randomization they differ in speed by several
+    percent for as long as they live (``benchmarks/process_spread.py``)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    current = libc.personality(0xFFFFFFFF)  # 0xffffffff only queries
+    if current == -1 or libc.personality(current | ADDR_NO_RANDOMIZE) == -1:
+        raise OSError(ctypes.get_errno(), "personality(ADDR_NO_RANDOMIZE) failed")
 
 
 @dataclass
@@ -128,6 +155,9 @@ class Side:
     log: Path | None = None
     proc: subprocess.Popen | None = None
     info: dict = field(default_factory=dict)
+    #: start the process (and so its Ray and workers) without address-space
+    #: layout randomization (:func:`no_aslr`)
+    fixed_layout: bool = False
 
     def start(self, size: str) -> None:
         env = {**os.environ, **self.env, "RAY_ADDRESS": "local"}
@@ -137,7 +167,8 @@ class Side:
         stderr = open(self.log, mode) if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen([self.python, "-m", "conformance.bench.side", self.spec, size],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                                     text=True, cwd=self.cwd, env=env)
+                                     text=True, cwd=self.cwd, env=env,
+                                     preexec_fn=no_aslr if self.fixed_layout else None)
 
     def ask(self, request: dict) -> dict:
         assert self.proc and self.proc.stdin and self.proc.stdout
@@ -263,11 +294,6 @@ class Result:
             if got is not None:
                 self.judgements[measure] = S.judge(_interval(self, *got), self.tolerance)
 
-    @property
-    def judgement(self) -> S.Judgement | None:
-        """The wall-time judgement (what the table's first columns show)."""
-        return self.judgements.get("wall")
-
     def _judged(self) -> list[S.Judgement] | None:
         got = [self.judgements.get(m) for m in self.judged]
         return None if any(j is None for j in got) else got
@@ -312,17 +338,20 @@ class Result:
         return self.confirmation is None or self.failed
 
     def as_dict(self) -> dict:
-        ratio = self.judgement.ratio if self.judgement else None
+        """The rounds and the verdict; ``ratio``, ``lo``, ``hi`` and ``verdict``
+        are those of the first judged measure (``measure``), ``measures`` has each."""
+        primary = self.judgements.get(self.judged[0])
+        ratio = primary.ratio if primary else None
         return {"name": self.name, "tolerance": self.tolerance, "pairs": len(self.base_s),
                 "first": self.first, "processes": self.processes,
                 "base_process": self.base_process, "candidate_process": self.candidate_process,
                 "repeat": self.repeat, "base_s_per_unit": self.base_s,
                 "candidate_s_per_unit": self.candidate_s,
                 "base_cpu_per_unit": self.base_cpu, "candidate_cpu_per_unit": self.candidate_cpu,
-                "judged": list(self.judged),
+                "judged": list(self.judged), "measure": self.judged[0],
                 "ratio": ratio.estimate if ratio else None, "lo": ratio.lo if ratio else None,
                 "hi": ratio.hi if ratio else None,
-                "verdict": self.judgement.verdict if self.judgement else None,
+                "verdict": primary.verdict if primary else None,
                 "measures": {m: {"ratio": j.ratio.estimate, "lo": j.ratio.lo, "hi": j.ratio.hi,
                                  "verdict": j.verdict, "label": j.label, "resolved": j.resolved,
                                  "regressed": j.regressed}
@@ -567,11 +596,15 @@ def _parser() -> argparse.ArgumentParser:
                         "own differences (conformance.bench.stats)")
     p.add_argument("--max-pairs", type=int, default=MAX_PAIRS, metavar="N",
                    help=f"most pairs of rounds per benchmark (default {MAX_PAIRS})")
-    p.add_argument("--measure", choices=["both", *MEASURES], default=DEFAULT_MEASURE,
+    p.add_argument("--measure", choices=["auto", "both", *MEASURES], default=DEFAULT_MEASURE,
                    help="what the verdict is on: wall time per unit, CPU time per unit (the "
                         "side's process and its Ray workers; Linux), or both (a benchmark is "
-                        f"slower if either is, resolved when both are); default {DEFAULT_MEASURE}. "
-                        "Both are reported either way")
+                        "slower if either is, resolved when both are); default auto: cpu where it "
+                        "can be read, else wall. Both are reported either way")
+    p.add_argument("--layout", choices=["fixed", "random"], default=DEFAULT_LAYOUT,
+                   help="memory layout of the benchmark processes: fixed (address-space layout "
+                        "randomization off, Linux: identical processes run alike) or random; "
+                        f"default {DEFAULT_LAYOUT}")
     p.add_argument("--results", default="benchmark-results", metavar="DIR",
                    help="where compare.md, compare.json and the sides' logs go")
     return p
@@ -596,10 +629,14 @@ def main(argv: list[str] | None = None) -> int:
     for role in ("base", "candidate"):
         if getattr(args, f"{role}_python") and getattr(args, f"{role}_rev"):
             parser.error(f"--{role}-python and --{role}-rev are exclusive")
+    if args.measure == "auto":
+        args.measure = "cpu" if cpu_clock.available() else "wall"
     judged = MEASURES if args.measure == "both" else (args.measure,)
     if "cpu" in judged and not cpu_clock.available():
         parser.error(f"--measure {args.measure} needs per-thread CPU times (Linux /proc); "
                      "use --measure wall here")
+    if args.layout == "fixed" and not fixed_layout_available():
+        parser.error("--layout fixed needs Linux (personality(2)); use --layout random here")
     overrides = json.loads(Path(args.tolerance_file).read_text()) if args.tolerance_file else {}
     results_dir = Path(args.results).resolve()
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -625,7 +662,8 @@ def main(argv: list[str] | None = None) -> int:
             for index in range(args.processes):
                 log = results_dir / (f"compare-{role}.log" if args.processes == 1
                                      else f"compare-{role}-{index}.log")
-                sides.append(Side(role, spec, python, [harness, *path], cwd, env, log=log))
+                sides.append(Side(role, spec, python, [harness, *path], cwd, env, log=log,
+                                  fixed_layout=args.layout == "fixed"))
         bases = [side for side in sides if side.role == "base"]
         candidates = [side for side in sides if side.role == "candidate"]
         start_all(sides, args.size)
@@ -668,6 +706,9 @@ def main(argv: list[str] | None = None) -> int:
                          "wall time (in parentheses) reported only",
                   "both": "verdicts on wall time and CPU time per unit: slower if either is, "
                           "resolved when both are"}[args.measure])
+    notes.append("memory layout: " + ("fixed (address-space layout randomization off in every "
+                                      "benchmark process and its Ray)" if args.layout == "fixed"
+                                      else "random (each process laid out anew)"))
     if missing:
         notes.append("benchmarks on one side only, not compared: " + ", ".join(missing))
     if failure:
@@ -691,7 +732,7 @@ def main(argv: list[str] | None = None) -> int:
            for side in sides},
         "error": failure,
         "size": args.size, "budget_s": args.budget, "compiled_rounds": args.compiled_rounds,
-        "measure": args.measure,
+        "measure": args.measure, "layout": args.layout,
         "benchmarks": [r.as_dict() for r in results],
         "status": code,
     }, indent=1))
