@@ -6,10 +6,12 @@ It is the reference backend with a slowdown of a known size on one side:
 
 * ``SLOWED_REFERENCE_PCT=P`` (e.g. 10) with ``SLOWED_REFERENCE_SIDE``:
 
-  * ``consumer`` (the default): every ``LocalIterator.__next__`` of this
-    process (the consumer's per-item path) spins so that the consumer's thread
-    does P % more CPU work from the iterator's first item on
-    (:class:`benchmarks.cpu_spin.CpuSpin`, one per iterator);
+  * ``consumer`` (the default): the consumer's per-item path spins so that
+    the consumer's thread does P % more CPU work from the iterator's first
+    item on (:class:`benchmarks.cpu_spin.CpuSpin`, one per iterator): on the
+    plain path every ``LocalIterator._next``; on the fast path
+    (``reference/fast_local.py``, whose items cost less than a wrapper's own
+    call) once per answer of the gather, before its items are handed out;
   * ``worker``: every pipeline gets one more operator, last, that does the
     same in the shard worker: the thread that runs the shard's per-item path,
     where the user's functions run, does P % more CPU work
@@ -51,7 +53,7 @@ import ray.cloudpickle
 import reference
 from benchmarks import cpu_spin
 from reference import *  # noqa: F403  (the backend's public names)
-from reference import conformance_async_batch_limit, conformance_capabilities  # noqa: F401
+from reference import conformance_async_batch_limit, conformance_capabilities, fast_local  # noqa: F401
 from reference.local import LocalIterator
 from reference.plan import ParallelIterator, ShardPlan
 
@@ -60,9 +62,12 @@ bench_label = "reference"
 SIDES = ("consumer", "worker")
 _DELAY_S = float(os.environ.get("SLOWED_REFERENCE_DELAY_US", "20")) / 1e6
 # LocalIterator.__next__ is a property that resolves to the iterator's current
-# way of advancing (reference/fast_local.py); the stand-in's __next__ spins,
-# then advances that way
+# way of advancing: its _next method (the plain path), or the items generator of
+# reference/fast_local.py. The consumer-side stand-in wraps each: a wrapper
+# around every next() of the fast path would cost several times its item.
 _next_attribute = LocalIterator.__dict__["__next__"]
+_plain_next = LocalIterator._next
+_fast_items = fast_local.items
 
 
 def _next(self):
@@ -84,15 +89,31 @@ def _spinning_next(fraction: float):
     # runs) is not the per-item path
     spins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def __next__(self):
+    def _next(self):
         spin = spins.get(self)
         if spin is None:
             spins[self] = cpu_spin.CpuSpin(fraction)
         else:
             spin()
-        return _next(self)
+        return _plain_next(self)
 
-    return __next__
+    return _next
+
+
+def _spinning_items(fraction: float):
+    def items(answers, shared):
+        def spun():
+            spin = cpu_spin.CpuSpin(fraction)  # from the first answer on
+            try:
+                for answer in answers:
+                    spin()  # the CPU since the last answer: its items, and this fetch
+                    yield answer
+            finally:
+                answers.close()  # the gather's run is released as without the stand-in
+
+        return _fast_items(spun(), shared)
+
+    return items
 
 
 def _spinning_init(fraction: float):
@@ -119,13 +140,16 @@ def install(pct: float | None = None, side: str | None = None) -> None:
     if not pct:
         LocalIterator.__next__ = _sleep_next
     elif side == "consumer":
-        LocalIterator.__next__ = _spinning_next(pct / 100)
+        LocalIterator._next = _spinning_next(pct / 100)
+        fast_local.items = _spinning_items(pct / 100)
     else:
         ParallelIterator.__init__ = _spinning_init(pct / 100)
 
 
 def uninstall() -> None:
     LocalIterator.__next__ = _next_attribute
+    LocalIterator._next = _plain_next
+    fast_local.items = _fast_items
     ParallelIterator.__init__ = _init
 
 

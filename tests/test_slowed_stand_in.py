@@ -127,3 +127,57 @@ def test_cpu_spin_starts_over_when_called_from_another_thread():
     other.start()
     other.join()
     assert reads[other.ident] == 1  # one read to start over; no spin of 5 s
+
+
+_CONSUMER_PROBE = r"""
+import json, time
+import ray
+ray.init(include_dashboard=False, num_cpus=2)
+import benchmarks.slowed_reference as slowed
+from reference import fast_local
+from reference.local import LocalIterator
+import reference as it
+
+def run(pipeline):
+    start = time.thread_time()
+    items = list(pipeline)
+    return items, time.thread_time() - start
+
+out = {}
+for path, make in (("fast", lambda: it.from_range(20000, num_shards=2).gather_async()),
+                   ("plain", lambda: it.from_range(20000, num_shards=2).gather_async().for_each(int))):
+    run(make())  # warm
+    slowed.uninstall()
+    plain_cpu = min(run(make())[1] for _ in range(3))
+    slowed.install(300, "consumer")
+    items, _ = run(make())
+    spun_cpu = min(run(make())[1] for _ in range(3))
+    slowed.uninstall()
+    out[path] = {"same": sorted(items) == list(range(20000)), "ratio": spun_cpu / plain_cpu}
+out["restored"] = (LocalIterator._next is slowed._plain_next and fast_local.items is slowed._fast_items)
+print(json.dumps(out))
+"""
+
+
+def test_the_consumer_stand_in_spins_on_the_fast_and_the_plain_path():
+    """``SLOWED_REFERENCE_SIDE=consumer`` slows the consumer's thread on both of
+    the reference's paths (a bare ``gather_async`` takes the fast one), hands
+    out the same items, and ``uninstall()`` puts the reference back. 300 %
+    more CPU: at least twice the CPU time, whatever the machine's noise; and on
+    the fast path under 6 times (about 4 here), where a wrapper around every
+    ``next()`` cost several times a cheap item by itself."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RAY_ADDRESS": "local", "PYTHONPATH": str(BENCHMARKS.parent)}
+    run = subprocess.run([sys.executable, "-c", _CONSUMER_PROBE], capture_output=True, text=True,
+                         env=env, cwd=BENCHMARKS.parent, timeout=240)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["restored"]
+    for path in ("fast", "plain"):
+        assert out[path]["same"], path
+        assert out[path]["ratio"] > 2, (path, out[path])
+    assert out["fast"]["ratio"] < 6, out["fast"]
