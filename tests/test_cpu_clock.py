@@ -28,7 +28,7 @@ def test_this_process_spin_is_counted():
     clock = cpu_clock.CpuClock()
     before = clock.read()
     spun = _spin(SPIN_S)
-    used = clock.used(before, clock.read())
+    used = clock.used(before, clock.read(since=before))
     assert spun <= used < spun + 0.1
 
 
@@ -50,11 +50,11 @@ def test_a_worker_spin_is_counted_and_its_sleep_is_not(ray_session):
 
     before = clock.read()
     spun = ray.get(worker.spin.remote(SPIN_S))
-    spinning = clock.used(before, clock.read())
+    spinning = clock.used(before, clock.read(since=before))
 
     before = clock.read()
     ray.get(worker.sleep.remote(SPIN_S))
-    sleeping = clock.used(before, clock.read())
+    sleeping = clock.used(before, clock.read(since=before))
 
     assert spinning >= spun
     # what else ran meanwhile (Ray's own threads in this process and the

@@ -61,12 +61,15 @@ def _threads_ns(pid: int) -> int:
 
 class CpuClock:
     """``read()`` -> CPU seconds used so far by this process and its Ray
-    workers; the difference of two reads is what a round used.
+    workers; ``used(before, read(since=before))`` is what a run used.
 
-    Workers are looked up at every read, and a round counts the workers seen
-    at both its reads (:meth:`used`): a worker that starts during a round
-    spends it importing, which is no part of the benchmark's per-item work
-    (the warm-up round starts the workers a benchmark uses)."""
+    Workers are looked up at a read without ``since``, and a run counts the
+    workers seen at both its reads (:meth:`used`): a worker that starts during
+    a run spends it importing, which is no part of the benchmark's per-item
+    work (the warm-up round starts the workers a benchmark uses). The lookup
+    walks the process tree, which costs this process milliseconds: it happens
+    before this process's own clock is read, and the closing read
+    (``since=``) does not look again, so the run's CPU time leaves it out."""
 
     def __init__(self) -> None:
         self._me = psutil.Process(os.getpid())
@@ -87,11 +90,16 @@ class CpuClock:
         self._workers = seen
         return list(seen)
 
-    def read(self) -> dict[int, float]:
-        """CPU seconds so far: this process under key 0, each worker under its pid."""
-        out = {0: time.process_time()}
-        for pid in self._worker_pids():
-            out[pid] = _threads_ns(pid) / 1e9
+    def read(self, since: dict[int, float] | None = None) -> dict[int, float]:
+        """CPU seconds so far: this process under key 0, each worker under its
+        pid; the workers of ``since`` (an opening read) if given, else those
+        found now."""
+        if since is not None:
+            out = {0: time.process_time()}
+            out.update((pid, _threads_ns(pid) / 1e9) for pid in since if pid)
+            return out
+        out = {pid: _threads_ns(pid) / 1e9 for pid in self._worker_pids()}
+        out[0] = time.process_time()
         return out
 
     @staticmethod

@@ -714,7 +714,7 @@ def run_once(job: Job, cpu_clock=None) -> tuple[int, float, dict]:
         done = job.run(state)
         seconds = time.perf_counter() - start
         if cpu_clock is not None:
-            cpu_seconds = cpu_clock.used(before, cpu_clock.read())
+            cpu_seconds = cpu_clock.used(before, cpu_clock.read(since=before))
     finally:
         job.cleanup(state)
     info = dict(job.info.get("result", {}))
