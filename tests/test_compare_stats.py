@@ -361,3 +361,136 @@ def test_rounds_without_cpu_time_give_no_cpu_judgement():
     r.judge()
     assert set(r.judgements) == {"wall"}
     assert not r.resolved and r.label == "unresolved (no cpu time in the rounds)"
+
+
+# -- two measurements in fresh processes, pooled ------------------------------------
+
+
+def _by_hand(offsets, mu):
+    ratios, base, cand = [], [], []
+    for i in range(3):
+        for j in range(3):
+            ratios.append(math.exp(mu - offsets[i]))
+            base.append(i)
+            cand.append(j)
+    return ratios, base, cand
+
+
+def test_pooled_interval_by_hand():
+    """Two measurements like the one of test_crossed_interval_by_hand, the
+    second with base offsets twice as large (rows' mean square 0.0108): the
+    estimate is the mean of the two grand means, the variance (0.0027 / 9 +
+    0.0108 / 9) / 4, and the degrees of freedom Satterthwaite's, (v1 + v2)^2 /
+    (v1^2 / 2 + v2^2 / 2)."""
+    first = _by_hand((0.0, 0.03, -0.03), math.log(1.1))
+    second = _by_hand((0.0, 0.06, -0.06), math.log(1.2))
+    r = S.pooled_ratio_interval([first, second], 3)
+    v1, v2 = 0.0027 / 9, 0.0108 / 9
+    var, df = (v1 + v2) / 4, (v1 + v2) ** 2 / (v1 ** 2 / 2 + v2 ** 2 / 2)
+    centre = (math.log(1.1) + math.log(1.2)) / 2
+    half = S.t_quantile(0.975, df) * math.sqrt(var)
+    assert r.estimate == pytest.approx(math.exp(centre))
+    assert r.lo == pytest.approx(math.exp(centre - half))
+    assert r.hi == pytest.approx(math.exp(centre + half))
+    assert r.pairs == 18
+
+
+def test_pooling_a_measurement_with_its_like_narrows_the_interval():
+    """The same measurement twice: the same estimate, half the variance and
+    twice the degrees of freedom, so the interval is more than sqrt(2) narrower."""
+    one = _by_hand((0.0, 0.03, -0.03), math.log(1.1))
+    single = S.crossed_ratio_interval(*one, 3)
+    pooled = S.pooled_ratio_interval([one, one], 3)
+    assert pooled.estimate == pytest.approx(single.estimate)
+    assert math.log(single.hi / single.lo) / math.log(pooled.hi / pooled.lo) > math.sqrt(2)
+
+
+def test_pooled_interval_needs_every_combination_of_every_measurement():
+    whole = _by_hand((0.0, 0.01, -0.01), 0.0)
+    part = (whole[0][:8], whole[1][:8], whole[2][:8])
+    r = S.pooled_ratio_interval([whole, part], 3)
+    assert r.lo is None and r.hi is None and r.pairs == 17
+
+
+def test_with_one_process_per_side_pooled_pairs_form_one_sample():
+    rng = random.Random(1)
+    a = [math.exp(rng.gauss(0.05, 0.02)) for _ in range(10)]
+    b = [math.exp(rng.gauss(0.05, 0.02)) for _ in range(12)]
+    assert S.pooled_ratio_interval([(a, [0] * 10, [0] * 10), (b, [0] * 12, [0] * 12)], 1) \
+        == S.ratio_interval(a + b)
+
+
+def test_pooled_interval_covers_a_known_ratio_and_catches_more():
+    """Processes 4 % apart (sd), rounds 2 %, a true ratio of 1.08: pooled over
+    two measurements in fresh processes, the interval covers the truth at
+    least 95 % of the time, and it finds the candidate slower beyond a 10 %
+    tolerance more often than one measurement does."""
+    rng = random.Random(11)
+    true, runs = 1.08, 300
+    covered = caught_one = caught_two = 0
+    for _ in range(runs):
+        first = _simulated_run(rng, math.log(true), 0.04, 0.02)
+        second = _simulated_run(rng, math.log(true), 0.04, 0.02)
+        pooled = S.pooled_ratio_interval([first, second], 3)
+        covered += pooled.lo <= true <= pooled.hi
+        caught_one += S.judge(S.crossed_ratio_interval(*first, 3), 0.10).regressed
+        caught_two += S.judge(pooled, 0.10).regressed
+    assert covered / runs >= 0.95
+    assert caught_two > caught_one * 1.5
+
+
+def _pooled_result(first_ratio, second_ratio, process_sd, seed=3):
+    from conformance.bench import compare
+
+    rng = random.Random(seed)
+
+    def one(ratio):
+        ratios, base, cand = _simulated_run(rng, math.log(ratio), process_sd, 0.01, cycles=2)
+        r = compare.Result("bench", 0.10, processes=3, judged=("cpu",))
+        r.base_process, r.candidate_process = base, cand
+        r.base_s = r.base_cpu = [1.0] * len(ratios)
+        r.candidate_s = r.candidate_cpu = ratios
+        r.judge()
+        return r
+
+    first = one(first_ratio)
+    return first, one(second_ratio)
+
+
+def _result_of(ratios, base, cand):
+    from conformance.bench import compare
+
+    r = compare.Result("bench", 0.10, processes=3, judged=("cpu",))
+    r.base_process, r.candidate_process = base, cand
+    r.base_s = r.base_cpu = [1.0] * len(ratios)
+    r.candidate_s = r.candidate_cpu = ratios
+    r.judge()
+    return r
+
+
+def test_a_benchmark_that_points_slower_is_measured_again_and_judged_over_both():
+    """Slower beyond tolerance, or unresolved with an estimate above 1 + tol / 2,
+    asks for a second measurement; the verdict is then the pooled one."""
+    first, second = _pooled_result(1.12, 1.12, 0.005)
+    assert first.regressed and first.points_slower
+    first.pool(second)
+    assert first.failed and first.settled
+    assert first.label == "SLOWER (two measurements)"
+    assert first.as_dict()["pooled"] and first.as_dict()["first_measures"]["cpu"]["regressed"]
+    # unresolved, pointing slower: measured again
+    wide = _result_of(*_by_hand((0.0, 0.08, -0.08), math.log(1.09)))
+    assert not wide.resolved and wide.judgements["cpu"].ratio.estimate == pytest.approx(1.09)
+    assert wide.points_slower
+    # unresolved, pointing nowhere in particular: not measured again
+    assert not _result_of(*_by_hand((0.0, 0.08, -0.08), math.log(1.03))).points_slower
+    # unchanged: not measured again
+    same, _ = _pooled_result(1.0, 1.0, 0.005)
+    assert not same.points_slower and same.settled and not same.failed
+
+
+def test_a_first_slower_verdict_the_second_measurement_contradicts_does_not_fail():
+    first, second = _pooled_result(1.12, 0.95, 0.005)
+    assert first.regressed
+    first.pool(second)
+    assert not first.failed
+    assert first.label.endswith("(two measurements)") and "SLOWER" not in first.label

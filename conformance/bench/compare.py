@@ -46,14 +46,17 @@ analysis of the combinations' median log-ratios with processes as random
 effects and Student's interval; see that module), and the benchmark stops once
 the interval is narrower than its tolerance, or already decides (entirely
 above ``1 + tolerance`` or below 1), or its share of the time budget (what is
-left of ``--budget`` over the benchmarks left) is spent. A benchmark found
-slower beyond its tolerance is measured again, in fresh processes on both
-sides (started in the opposite order), and fails only if the second
-measurement finds so too: every look at an interval, over two dozen
-benchmarks, is a chance of a false alarm, and two independent ones in a row
-are rare, while a slower code path is slower both times; and two processes
-running the same code can differ by several percent for as long as they live,
-which a second measurement in the same processes would confirm.
+left of ``--budget`` over the benchmarks left) is spent. A benchmark that
+points slower (found slower beyond its tolerance, or unresolved with an
+estimate above ``1 + tolerance / 2``) is measured a second time, in fresh
+processes on both sides (started in the opposite order), and judged over both
+measurements together (:func:`conformance.bench.stats.pooled_ratio_interval`):
+two processes running the same code can differ by several percent for as
+long as they live, so what limits the interval is how many processes were
+drawn, and the second measurement doubles them; a false alarm of the first
+(every look at an interval, over two dozen benchmarks, is a chance of one) is
+diluted by a second that has no reason to repeat it, while a slower code path
+is slower in both.
 
 **Two measures.** Every round is timed twice: its wall time (the timed part's
 elapsed seconds) and its CPU time (what the side's process and its Ray
@@ -67,10 +70,9 @@ time's (median widths 7.7 and 8.9 % against 13.6 and 14.4 %). It does
 not see a change that only makes the backend wait longer; ``--measure both``
 does.
 
-**Verdicts**, with the interval: *slower*, *faster* or *no change detected*;
-a benchmark whose interval stayed wider than its tolerance, or whose
-slowdown the second measurement did not confirm, is *unresolved* (never a
-pass); a *slower* verdict whose estimate is within half the
+**Verdicts**, with the interval (over both measurements where there are
+two): *slower*, *faster* or *no change detected*; a benchmark whose interval
+stayed wider than its tolerance is *unresolved* (never a pass); a *slower* verdict whose estimate is within half the
 tolerance is "slower, within tolerance". Exit status 1 when any benchmark is
 slower beyond its tolerance (*SLOWER*), else 2 when any is unresolved or a
 side failed, else 0. The table goes to stdout and ``DIR/compare.md``; every
@@ -287,8 +289,10 @@ class Result:
     error: str | None = None
     #: measure -> its judgement, for every measure the rounds give
     judgements: dict = field(default_factory=dict)
-    #: a fresh measurement made when this one found the candidate slower beyond tolerance
+    #: the second measurement, in fresh processes (:func:`run_benchmark`)
     confirmation: Result | None = None
+    #: measure -> its judgement over both measurements together (with a confirmation)
+    pooled: dict = field(default_factory=dict)
 
     def samples(self, measure: str) -> tuple[list, list] | None:
         """Base and candidate per-unit values of ``measure``, or None if some
@@ -306,8 +310,9 @@ class Result:
             if got is not None:
                 self.judgements[measure] = S.judge(_interval(self, *got), self.tolerance)
 
-    def _judged(self) -> list[S.Judgement] | None:
-        got = [self.judgements.get(m) for m in self.judged]
+    def _judged(self, judgements: dict | None = None) -> list[S.Judgement] | None:
+        judgements = self.judgements if judgements is None else judgements
+        got = [judgements.get(m) for m in self.judged]
         return None if any(j is None for j in got) else got
 
     @property
@@ -322,37 +327,80 @@ class Result:
         return bool(got) and all(j.resolved for j in got) and not self.error
 
     @property
-    def label(self) -> str:
-        if self.error:
-            return "error"
+    def points_slower(self) -> bool:
+        """Worth a second measurement: slower beyond tolerance, or unresolved
+        while a judged measure's estimate is above ``1 + tolerance / 2``."""
         got = self._judged()
+        if not got or self.error:
+            return False
+        return self.regressed or (not self.resolved and any(
+            j.ratio.estimate > 1 + self.tolerance / 2 for j in got))
+
+    def pool(self, second: Result) -> None:
+        """Take ``second``, a measurement of the same benchmark in fresh
+        processes, and judge every measure over both together
+        (:func:`conformance.bench.stats.pooled_ratio_interval`)."""
+        self.confirmation = second
+        self.seconds += second.seconds
+        for measure in MEASURES:
+            first, again = self.samples(measure), second.samples(measure)
+            if first is None or again is None:
+                continue
+            ratio = S.pooled_ratio_interval(
+                [(S.paired_ratios(*first), self.base_process, self.candidate_process),
+                 (S.paired_ratios(*again), second.base_process, second.candidate_process)],
+                self.processes)
+            self.pooled[measure] = S.judge(ratio, self.tolerance)
+
+    @property
+    def final(self) -> dict:
+        """measure -> the judgement the verdict is on: over both measurements
+        where there are two, else this measurement's."""
+        return self.pooled if self.confirmation is not None else self.judgements
+
+    @property
+    def _error(self) -> str | None:
+        return self.error or (self.confirmation.error if self.confirmation else None)
+
+    @property
+    def label(self) -> str:
+        if self._error:
+            return "error"
+        final = self.final
+        got = self._judged(final)
         if got is None:
-            missing = [m for m in self.judged if m not in self.judgements]
-            if self.base_s and self.judgements:
+            missing = [m for m in self.judged if m not in final]
+            if self.base_s and final:
                 return f"unresolved (no {missing[0]} time in the rounds)"
             return "unresolved (too few rounds)"
-        if self.regressed and self.confirmation is not None and not self.failed:
-            return f"unresolved (slower, not confirmed: then {self.confirmation.label})"
-        labels = {m: self.judgements[m].label for m in self.judged}
-        if len(set(labels.values())) == 1:
-            return got[0].label
-        return "; ".join(f"{m}: {label}" for m, label in labels.items())
+        labels = {m: final[m].label for m in self.judged}
+        text = got[0].label if len(set(labels.values())) == 1 else \
+            "; ".join(f"{m}: {label}" for m, label in labels.items())
+        return text + (" (two measurements)" if self.confirmation is not None else "")
 
     @property
     def failed(self) -> bool:
-        """Slower beyond tolerance, and so again in the confirmation."""
-        return self.regressed and (self.confirmation is None or self.confirmation.failed)
+        """Slower beyond tolerance: over both measurements where there are two."""
+        return any(j.regressed for j in self._judged(self.final) or []) and not self._error
 
     @property
     def settled(self) -> bool:
-        if not self.resolved:
-            return False
-        return self.confirmation is None or self.failed
+        """Resolved: over both measurements where there are two."""
+        got = self._judged(self.final)
+        return bool(got) and all(j.resolved for j in got) and not self._error
 
     def as_dict(self) -> dict:
         """The rounds and the verdict; ``ratio``, ``lo``, ``hi`` and ``verdict``
-        are those of the first judged measure (``measure``), ``measures`` has each."""
-        primary = self.judgements.get(self.judged[0])
+        are those of the first judged measure (``measure``), ``measures`` has
+        each: over both measurements where there are two (``pooled``), and
+        ``first_measures`` this measurement's alone."""
+        def described(judgements: dict) -> dict:
+            return {m: {"ratio": j.ratio.estimate, "lo": j.ratio.lo, "hi": j.ratio.hi,
+                        "verdict": j.verdict, "label": j.label, "resolved": j.resolved,
+                        "regressed": j.regressed}
+                    for m, j in judgements.items()}
+
+        primary = self.final.get(self.judged[0])
         ratio = primary.ratio if primary else None
         return {"name": self.name, "tolerance": self.tolerance, "pairs": len(self.base_s),
                 "first": self.first, "processes": self.processes,
@@ -364,12 +412,11 @@ class Result:
                 "ratio": ratio.estimate if ratio else None, "lo": ratio.lo if ratio else None,
                 "hi": ratio.hi if ratio else None,
                 "verdict": primary.verdict if primary else None,
-                "measures": {m: {"ratio": j.ratio.estimate, "lo": j.ratio.lo, "hi": j.ratio.hi,
-                                 "verdict": j.verdict, "label": j.label, "resolved": j.resolved,
-                                 "regressed": j.regressed}
-                             for m, j in self.judgements.items()},
+                "pooled": self.confirmation is not None,
+                "measures": described(self.final),
+                "first_measures": described(self.judgements),
                 "resolved": self.settled, "regressed": self.failed, "label": self.label,
-                "error": self.error, "seconds": self.seconds,
+                "error": self._error, "seconds": self.seconds,
                 "confirmation": self.confirmation.as_dict() if self.confirmation else None}
 
 
@@ -491,25 +538,30 @@ def start_all(sides: list[Side], size: str) -> None:
 def run_benchmark(name: str, tolerance: float, bases: list[Side], candidates: list[Side],
                   budget_s: float, max_pairs: int = MAX_PAIRS, fresh=None,
                   judged: tuple = ("wall",)) -> Result:
-    """:func:`measure`; a candidate found slower beyond tolerance is measured
-    again with the same budget, after ``fresh()`` (which restarts both sides'
-    processes), and fails only if found so again. Each measurement looks at its
-    interval several times as it goes, and the gate judges many benchmarks: the
-    second measurement keeps the chance of a false alarm from adding up over
-    them (two independent false verdicts in a row). Fresh processes, because
-    two processes running the same code can differ by several percent for as
-    long as they live (how they were laid out, which started first): a
-    confirmation in the same processes would confirm that too."""
+    """:func:`measure`; a benchmark that points slower (found slower beyond
+    tolerance, or unresolved with an estimate above ``1 + tolerance / 2``,
+    :attr:`Result.points_slower`) is measured a second time with the same
+    budget, after ``fresh()`` (which restarts both sides' processes), and
+    judged over both measurements together (:meth:`Result.pool`).
+
+    Fresh processes, because two processes running the same code can differ
+    by several percent for as long as they live (how they were laid out,
+    which started first): what decides the interval's width is how many
+    processes were drawn, and a second measurement in the same ones would add
+    rounds but no processes. Pooled, because a slower code path is slower in
+    both measurements and their union has twice the processes, while a false
+    alarm of the first (each measurement looks at its interval several times,
+    over two dozen benchmarks) is diluted by a second that has no reason to
+    repeat it."""
     result = measure(name, tolerance, bases, candidates, budget_s, max_pairs, judged)
-    if result.regressed:
+    if result.points_slower:
         if fresh is not None:
             try:
                 fresh()
             except SideError as exc:
-                result.error = f"restarting the sides to confirm a slower verdict: {exc}"
+                result.error = f"restarting the sides for a second measurement: {exc}"
                 return result
-        result.confirmation = measure(name, tolerance, bases, candidates, budget_s, max_pairs, judged)
-        result.seconds += result.confirmation.seconds
+        result.pool(measure(name, tolerance, bases, candidates, budget_s, max_pairs, judged))
     return result
 
 
@@ -535,16 +587,19 @@ def table(results: list[Result]) -> str:
     for r in results:
         cells = []
         for m in MEASURES:
-            text = _ratio_text(r.judgements.get(m))
+            text = _ratio_text(r.final.get(m))
             cells.append(text if m in r.judged or text == "—" else f"({text})")
         verdict = f"**{r.label}**" if r.failed else r.label
         c = r.confirmation
-        if c and c.judgements:
-            verdict += (f" (confirmation: {len(c.base_s)} pairs, "
-                        + ", ".join(f"{m} {_ratio_text(c.judgements.get(m))}" for m in r.judged) + ")")
-        if r.error:
-            verdict += f": {r.error}"
-        out.append(f"| {r.name} | {len(r.base_s)} | {cells[0]} | {cells[1]} | "
+        pairs = str(len(r.base_s))
+        if c is not None:
+            pairs += f" + {len(c.base_s)}"
+            verdict += " (" + "; ".join(
+                f"{m}: first {_ratio_text(r.judgements.get(m))}, fresh processes "
+                f"{_ratio_text(c.judgements.get(m))}" for m in r.judged) + ")"
+        if r._error:
+            verdict += f": {r._error}"
+        out.append(f"| {r.name} | {pairs} | {cells[0]} | {cells[1]} | "
                    f"{r.tolerance * 100:.0f} % | {verdict} |")
     return "\n".join(out)
 
@@ -698,10 +753,11 @@ def main(argv: list[str] | None = None) -> int:
             r = run_benchmark(name, tol, bases, candidates, share, args.max_pairs,
                               fresh=lambda: restart(sides, args.size), judged=judged)
             results.append(r)
-            print(f"  {name}: {len(r.base_s)} pairs in {r.seconds:.0f} s, "
-                  + ", ".join(f"{m} {_ratio_text(r.judgements.get(m))}" for m in MEASURES)
-                  + f": {r.label}" + (f" ({r.error})" if r.error else ""), flush=True)
-            if r.error or (r.confirmation and r.confirmation.error):
+            pairs = f"{len(r.base_s)}" + (f" + {len(r.confirmation.base_s)}" if r.confirmation else "")
+            print(f"  {name}: {pairs} pairs in {r.seconds:.0f} s, "
+                  + ", ".join(f"{m} {_ratio_text(r.final.get(m))}" for m in MEASURES)
+                  + f": {r.label}" + (f" ({r._error})" if r._error else ""), flush=True)
+            if r._error:
                 break
     except (SideError, subprocess.CalledProcessError) as exc:
         failure = str(exc)

@@ -359,6 +359,44 @@ def t_quantile(p: float, df: float) -> float:
     return (lo + hi) / 2
 
 
+def _crossed_parts(ratios: Sequence[float], base_process: Sequence[int],
+                   candidate_process: Sequence[int], k: int) -> tuple[float, float, float] | None:
+    """``(grand, var, df)`` of one crossed measurement (the analysis above):
+    the mean log-ratio, its estimated variance and Satterthwaite's degrees of
+    freedom; None until every one of the ``k x k`` combinations has a pair."""
+    if not len(ratios) == len(base_process) == len(candidate_process):
+        raise ValueError("ratios, base_process and candidate_process must have one entry per pair")
+    if k < 2:
+        raise ValueError(f"k must be at least 2 for a crossed measurement, got {k!r}")
+    if any(r <= 0 for r in ratios):
+        raise ValueError("ratios must be positive")
+    if any(not 0 <= p < k for p in (*base_process, *candidate_process)):
+        raise ValueError(f"process indices must be in 0..{k - 1}")
+    cells: dict[tuple[int, int], list[float]] = {}
+    for r, i, j in zip(ratios, base_process, candidate_process, strict=True):
+        cells.setdefault((i, j), []).append(math.log(r))
+    if len(cells) < k * k:
+        return None
+    y = [[_median(cells[i, j]) for j in range(k)] for i in range(k)]
+    grand = sum(map(sum, y)) / (k * k)
+    rows = [sum(row) / k for row in y]
+    cols = [sum(y[i][j] for i in range(k)) / k for j in range(k)]
+    ms_rows = k * sum((r - grand) ** 2 for r in rows) / (k - 1)
+    ms_cols = k * sum((c - grand) ** 2 for c in cols) / (k - 1)
+    var = (ms_rows + ms_cols) / (k * k)
+    if var <= 0:
+        return grand, 0.0, float("inf")
+    df = (ms_rows + ms_cols) ** 2 / ((ms_rows ** 2 + ms_cols ** 2) / (k - 1))
+    return grand, var, df
+
+
+def _student(grand: float, var: float, df: float, n: int, alpha: float) -> Ratio:
+    if var <= 0:  # every cell alike: no spread to build an interval from
+        return Ratio(math.exp(grand), math.exp(grand), math.exp(grand), n)
+    half = t_quantile(1 - alpha / 2, df) * math.sqrt(var)
+    return Ratio(math.exp(grand), math.exp(grand - half), math.exp(grand + half), n)
+
+
 def crossed_ratio_interval(ratios: Sequence[float], base_process: Sequence[int],
                            candidate_process: Sequence[int], k: int,
                            alpha: float = 1 - CONFIDENCE) -> Ratio:
@@ -367,31 +405,51 @@ def crossed_ratio_interval(ratios: Sequence[float], base_process: Sequence[int],
     candidate process ``candidate_process[n]`` (the analysis above). With
     ``k == 1`` this is :func:`ratio_interval`. Until every one of the ``k x k``
     combinations has a pair, the interval is None (too few rounds)."""
-    if not len(ratios) == len(base_process) == len(candidate_process):
-        raise ValueError("ratios, base_process and candidate_process must have one entry per pair")
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k!r}")
-    if any(r <= 0 for r in ratios):
-        raise ValueError("ratios must be positive")
-    if any(not 0 <= p < k for p in (*base_process, *candidate_process)):
-        raise ValueError(f"process indices must be in 0..{k - 1}")
     if k == 1:
+        if not len(ratios) == len(base_process) == len(candidate_process):
+            raise ValueError("ratios, base_process and candidate_process must have one entry per pair")
         return ratio_interval(ratios)
-    cells: dict[tuple[int, int], list[float]] = {}
-    for r, i, j in zip(ratios, base_process, candidate_process, strict=True):
-        cells.setdefault((i, j), []).append(math.log(r))
-    if len(cells) < k * k:
+    parts = _crossed_parts(ratios, base_process, candidate_process, k)
+    if parts is None:
         centre = _median([math.log(r) for r in ratios]) if ratios else 0.0
         return Ratio(math.exp(centre), None, None, len(ratios))
-    y = [[_median(cells[i, j]) for j in range(k)] for i in range(k)]
-    grand = sum(map(sum, y)) / (k * k)
-    rows = [sum(row) / k for row in y]
-    cols = [sum(y[i][j] for i in range(k)) / k for j in range(k)]
-    ms_rows = k * sum((r - grand) ** 2 for r in rows) / (k - 1)
-    ms_cols = k * sum((c - grand) ** 2 for c in cols) / (k - 1)
-    var = (ms_rows + ms_cols) / (k * k)
-    if var <= 0:  # every cell alike: no spread to build an interval from
-        return Ratio(math.exp(grand), math.exp(grand), math.exp(grand), len(ratios))
-    df = (ms_rows + ms_cols) ** 2 / ((ms_rows ** 2 + ms_cols ** 2) / (k - 1))
-    half = t_quantile(1 - alpha / 2, df) * math.sqrt(var)
-    return Ratio(math.exp(grand), math.exp(grand - half), math.exp(grand + half), len(ratios))
+    return _student(*parts, len(ratios), alpha)
+
+
+# -- measurements in fresh processes, pooled -----------------------------------------
+#
+# A benchmark that the gate finds slower, or cannot resolve while its estimate
+# points at a slowdown, is measured a second time in fresh processes on both
+# sides, and judged on both measurements together. With ``m`` independent
+# measurements, each with its own ``k x k`` processes (its own draw of the
+# offsets ``a_i``, ``b_j``), the estimate is the mean of their grand means and
+# its variance the sum of their variances over ``m^2``; the degrees of freedom
+# are Satterthwaite's again, ``(sum v)^2 / sum(v^2 / df)``. Twice the processes:
+# about half the variance, and at least twice the degrees of freedom of one
+# measurement, so the interval narrows where the processes decided its width.
+
+
+def pooled_ratio_interval(measurements: Sequence[tuple[Sequence[float], Sequence[int], Sequence[int]]],
+                          k: int, alpha: float = 1 - CONFIDENCE) -> Ratio:
+    """CANDIDATE / BASE and its ``1 - alpha`` interval from several independent
+    measurements, each ``(ratios, base_process, candidate_process)`` over its
+    own ``k`` processes per side (the analysis above). With ``k == 1`` the
+    pairs of all measurements form one sample (:func:`ratio_interval`). The
+    interval is None until every measurement has every combination."""
+    if not measurements:
+        raise ValueError("measurements must hold at least one measurement")
+    if k == 1:
+        return ratio_interval([r for ratios, _, _ in measurements for r in ratios])
+    pairs = sum(len(ratios) for ratios, _, _ in measurements)
+    parts = [_crossed_parts(*m, k) for m in measurements]
+    if any(p is None for p in parts):
+        centre = _median([math.log(r) for ratios, _, _ in measurements for r in ratios])
+        return Ratio(math.exp(centre), None, None, pairs)
+    m = len(parts)
+    grand = sum(g for g, _, _ in parts) / m
+    var = sum(v for _, v, _ in parts) / (m * m)
+    spread = [(v, df) for _, v, df in parts if v > 0]
+    df = (sum(v for v, _ in spread) ** 2 / sum(v * v / df for v, df in spread)) if spread else float("inf")
+    return _student(grand, var, df, pairs, alpha)
