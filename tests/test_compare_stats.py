@@ -494,3 +494,43 @@ def test_a_first_slower_verdict_the_second_measurement_contradicts_does_not_fail
     first.pool(second)
     assert not first.failed
     assert first.label.endswith("(two measurements)") and "SLOWER" not in first.label
+
+
+# -- warming up ------------------------------------------------------------------------
+
+
+class _ScriptedSide:
+    """Answers rounds with the per-unit costs given, in order."""
+
+    def __init__(self, costs):
+        self.costs = list(costs)
+        self.asked = 0
+
+    def ask(self, request):
+        self.asked += 1
+        cost = self.costs.pop(0)
+        return {"seconds": cost * 10, "units": 10, "cpu_seconds": cost * 20}
+
+
+@pytest.mark.parametrize(("after_first", "expected"), [
+    ([1.0], 2),                 # no cheaper than the first: settled
+    ([0.8, 0.9], 3),            # cheaper, then not
+    ([0.8, 0.6, 0.5, 0.4], 4),  # still settling: at most WARM_UP_ROUNDS in all
+])
+def test_a_process_warms_up_until_a_round_is_no_cheaper(after_first, expected):
+    from conformance.bench import compare
+
+    side = _ScriptedSide(after_first)
+    ran = compare.warm_up(side, {"op": "round"}, 1.0, ("wall",))
+    assert ran == expected == side.asked + 1
+    assert compare.WARM_UP_ROUNDS == 4
+
+
+def test_warming_up_follows_the_judged_measure():
+    """The scripted rounds cost twice as much CPU per unit as wall time: after
+    a first round of 1.0, a round of 0.9 wall (1.8 CPU) is cheaper on wall
+    time and dearer on CPU time."""
+    from conformance.bench import compare
+
+    assert compare.warm_up(_ScriptedSide([0.9, 0.95]), {"op": "round"}, 1.0, ("cpu",)) == 2
+    assert compare.warm_up(_ScriptedSide([0.9, 0.95]), {"op": "round"}, 1.0, ("wall",)) == 3

@@ -32,11 +32,13 @@ Each pair runs on one base and one candidate process, every one of the
 ``K x K`` combinations in turn (:func:`pair_processes`), and the interval
 ranges over the processes as well as the rounds.
 
-**Rounds.** Benchmark by benchmark, every process runs one untimed warm-up round
-(a round shorter than :data:`MIN_ROUND_S` on the first base process is then
-made of as many runs back to back as reach it, the same number everywhere),
-then pairs of rounds alternate ABBA (base then candidate, candidate then
-base, ...), so that both sides see the same machine. A pair gives the ratio
+**Rounds.** Benchmark by benchmark, every process runs untimed warm-up rounds
+(the first decides the round's length: a round shorter than
+:data:`MIN_ROUND_S` on the first base process is then made of as many runs
+back to back as reach it, the same number everywhere; then more, until one
+is no cheaper than the one before it, :data:`WARM_UP_ROUNDS` at most:
+:func:`warm_up`), then pairs of rounds alternate ABBA (base then candidate,
+candidate then base, ...), so that both sides see the same machine. A pair gives the ratio
 CANDIDATE/BASE of their seconds per unit. After every cycle of the ``K x K``
 combinations (with one process per side: after 8, 10, 12, 16, 20, ... pairs,
 :data:`LOOKS`), :mod:`conformance.bench.stats` computes the ratio and its 95 %
@@ -72,9 +74,9 @@ does.
 
 **Verdicts**, with the interval (over both measurements where there are
 two): *slower*, *faster* or *no change detected*; a benchmark whose interval
-stayed wider than its tolerance is *unresolved* (never a pass); a *slower* verdict whose estimate is within half the
-tolerance is "slower, within tolerance". Exit status 1 when any benchmark is
-slower beyond its tolerance (*SLOWER*), else 2 when any is unresolved or a
+stayed wider than its tolerance is *unresolved* (never a pass); a *slower*
+verdict whose estimate is within half the tolerance is "slower, within
+tolerance". Exit status 1 when any benchmark is slower beyond its tolerance (*SLOWER*), else 2 when any is unresolved or a
 side failed, else 0. The table goes to stdout and ``DIR/compare.md``; every
 round's time, the order and the verdicts to ``DIR/compare.json``.
 
@@ -460,6 +462,35 @@ def is_look(n: int, k: int) -> bool:
     return n % (k * k) == 0
 
 
+#: most untimed rounds a process runs at the start of a benchmark
+WARM_UP_ROUNDS = 4
+
+
+def _cost(answer: dict, judged: tuple) -> float:
+    """A round's cost per unit on the first judged measure that it gives."""
+    cpu = _cpu_per_unit(answer)
+    return cpu if judged[0] == "cpu" and cpu is not None else _per_unit(answer)
+
+
+def warm_up(side: Side, request: dict, first: float, judged: tuple = ("wall",),
+            rounds: int = WARM_UP_ROUNDS) -> int:
+    """Untimed rounds on one process after its first (which cost ``first`` per
+    unit), until one is no cheaper than the one before it, ``rounds`` in all
+    at most; returns how many ran. A benchmark can take several rounds to
+    settle in a process (large payloads: memory the object store, the workers
+    and the consumer touch for the first time), and a process still settling
+    while the pairs run would pass its trend off as a difference between the
+    sides."""
+    last, ran = first, 1
+    while ran < rounds:
+        cost = _cost(side.ask(request), judged)
+        ran += 1
+        if cost >= last:
+            break
+        last = cost
+    return ran
+
+
 def _interval(result: Result, base: list, candidate: list) -> S.Ratio:
     return S.crossed_ratio_interval(S.paired_ratios(base, candidate),
                                     result.base_process, result.candidate_process,
@@ -468,7 +499,7 @@ def _interval(result: Result, base: list, candidate: list) -> S.Ratio:
 
 def measure(name: str, tolerance: float, bases: list[Side], candidates: list[Side],
             budget_s: float, max_pairs: int = MAX_PAIRS, judged: tuple = ("wall",)) -> Result:
-    """One warm-up round on every process, then ABBA pairs, each on one base and
+    """Warm-up rounds on every process (:func:`warm_up`), then ABBA pairs, each on one base and
     one candidate process in turn (:func:`pair_processes`), until the interval
     is resolved (looked at as :func:`is_look` says), ``max_pairs`` or
     ``budget_s`` (at the end of a cycle of the combinations)."""
@@ -480,6 +511,8 @@ def measure(name: str, tolerance: float, bases: list[Side], candidates: list[Sid
         repeat = runs_per_round(warm[0]["seconds"])
         result.repeat = repeat
         request = {"op": "round", "case": name, "repeat": repeat}
+        for side, first in zip((*bases, *candidates), warm, strict=True):
+            warm_up(side, request, _cost(first, judged), judged)
         for i in range(max_pairs):
             b, c = pair_processes(i, k)
             base, candidate = bases[b], candidates[c]
@@ -661,8 +694,10 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"benchmark processes per side (default {DEFAULT_PROCESSES}): the pairs "
                         "rotate over every combination, and the interval counts the processes' "
                         "own differences (conformance.bench.stats)")
-    p.add_argument("--max-pairs", type=int, default=MAX_PAIRS, metavar="N",
-                   help=f"most pairs of rounds per benchmark (default {MAX_PAIRS})")
+    p.add_argument("--max-pairs", type=int, default=None, metavar="N",
+                   help=f"most pairs of rounds per measurement of a benchmark (default "
+                        f"{MAX_PAIRS}, or three cycles of the combinations of processes "
+                        f"if more)")
     p.add_argument("--measure", choices=["auto", "both", *MEASURES], default=DEFAULT_MEASURE,
                    help="what the verdict is on: wall time per unit, CPU time per unit (the "
                         "side's process and its Ray workers; Linux), or both (a benchmark is "
@@ -689,6 +724,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.processes == 2:
         parser.error("--processes 2 cannot give a useful interval (1 or 2 degrees of freedom): "
                      "use 1, or 3 and more")
+    if args.max_pairs is None:
+        args.max_pairs = max(MAX_PAIRS, 3 * args.processes ** 2)
     if args.max_pairs < max(S.MIN_PAIRS, args.processes ** 2):
         parser.error(f"--max-pairs must be at least {max(S.MIN_PAIRS, args.processes ** 2)}"
                      + (f" (every combination of the {args.processes} processes per side)"
