@@ -235,18 +235,24 @@ def test_no_interval_until_every_combination_of_processes_has_a_pair():
     assert not S.judge(r, 0.1).resolved
 
 
-def test_crossed_interval_by_hand():
-    """No noise, base processes offset by 0, +3 %, -3 % in the log, candidate
-    processes alike: rows' mean square 3 * 0.0018 / 2 = 0.0027, columns' 0, so
-    the variance of the mean is 0.0027 / 9 with 2 degrees of freedom (t 4.303)."""
-    mu, offsets = math.log(1.1), (0.0, 0.03, -0.03)
+def _by_hand(offsets, mu):
+    """One pair per combination of 3 x 3 processes, no noise: log-ratio ``mu``
+    less the base process's offset."""
     ratios, base, cand = [], [], []
     for i in range(3):
         for j in range(3):
             ratios.append(math.exp(mu - offsets[i]))
             base.append(i)
             cand.append(j)
-    r = S.crossed_ratio_interval(ratios, base, cand, 3)
+    return ratios, base, cand
+
+
+def test_crossed_interval_by_hand():
+    """No noise, base processes offset by 0, +3 %, -3 % in the log, candidate
+    processes alike: rows' mean square 3 * 0.0018 / 2 = 0.0027, columns' 0, so
+    the variance of the mean is 0.0027 / 9 with 2 degrees of freedom (t 4.303)."""
+    mu = math.log(1.1)
+    r = S.crossed_ratio_interval(*_by_hand((0.0, 0.03, -0.03), mu), 3)
     half = S.t_quantile(0.975, 2) * math.sqrt(0.0027 / 9)
     assert r.estimate == pytest.approx(1.1)
     assert r.lo == pytest.approx(math.exp(mu - half))
@@ -366,14 +372,6 @@ def test_rounds_without_cpu_time_give_no_cpu_judgement():
 # -- two measurements in fresh processes, pooled ------------------------------------
 
 
-def _by_hand(offsets, mu):
-    ratios, base, cand = [], [], []
-    for i in range(3):
-        for j in range(3):
-            ratios.append(math.exp(mu - offsets[i]))
-            base.append(i)
-            cand.append(j)
-    return ratios, base, cand
 
 
 def test_pooled_interval_by_hand():
@@ -439,25 +437,8 @@ def test_pooled_interval_covers_a_known_ratio_and_catches_more():
     assert caught_two > caught_one * 1.5
 
 
-def _pooled_result(first_ratio, second_ratio, process_sd, seed=3):
-    from conformance.bench import compare
-
-    rng = random.Random(seed)
-
-    def one(ratio):
-        ratios, base, cand = _simulated_run(rng, math.log(ratio), process_sd, 0.01, cycles=2)
-        r = compare.Result("bench", 0.10, processes=3, judged=("cpu",))
-        r.base_process, r.candidate_process = base, cand
-        r.base_s = r.base_cpu = [1.0] * len(ratios)
-        r.candidate_s = r.candidate_cpu = ratios
-        r.judge()
-        return r
-
-    first = one(first_ratio)
-    return first, one(second_ratio)
-
-
 def _result_of(ratios, base, cand):
+    """A compare.Result judged on CPU time whose pairs have these ratios."""
     from conformance.bench import compare
 
     r = compare.Result("bench", 0.10, processes=3, judged=("cpu",))
@@ -466,6 +447,12 @@ def _result_of(ratios, base, cand):
     r.candidate_s = r.candidate_cpu = ratios
     r.judge()
     return r
+
+
+def _pooled_result(first_ratio, second_ratio, process_sd, seed=3):
+    rng = random.Random(seed)
+    return tuple(_result_of(*_simulated_run(rng, math.log(ratio), process_sd, 0.01, cycles=2))
+                 for ratio in (first_ratio, second_ratio))
 
 
 def test_a_benchmark_that_points_slower_is_measured_again_and_judged_over_both():
