@@ -156,6 +156,18 @@ def test_a_wide_interval_above_the_tolerance_is_resolved_as_a_regression():
     assert j.resolved and j.regressed
 
 
+@pytest.mark.parametrize(("lo", "hi", "resolved"), [
+    (1.066, 1.181, True),   # wider than 10 %, all of it beyond 1.05: the gate fails either way
+    (1.045, 1.181, False),  # reaches below 1.05: more rounds could move the estimate under it
+    (0.880, 0.990, True),   # all of it below 1
+])
+def test_an_interval_settles_the_decision_once_it_is_beyond_where_the_gate_fails(lo, hi, resolved):
+    ratio = S.Ratio(math.sqrt(lo * hi), lo, hi, 18)
+    assert ratio.width > 0.10
+    assert S.resolved(ratio, 0.10) is resolved
+    assert S.judge(ratio, 0.10).regressed is (resolved and lo > 1)
+
+
 # -- two independent samples (comparison runs' intervals) ---------------------------
 
 # Two-sided 0.05 critical values of the Mann-Whitney U statistic (reject when

@@ -47,8 +47,8 @@ log-ratios with the Wilcoxon signed-rank interval; with several, the two-way
 analysis of the combinations' median log-ratios with processes as random
 effects and Student's interval; see that module), and the benchmark stops once
 the interval is narrower than its tolerance, or already decides (entirely
-above ``1 + tolerance`` or below 1), or its share of the time budget (what is
-left of ``--budget`` over the benchmarks left) is spent. A benchmark that
+above ``1 + tolerance / 2`` or below 1), or its share of the time budget
+(what is left of ``--budget`` over the benchmarks left) is spent. A benchmark that
 points slower (found slower beyond its tolerance, or unresolved with an
 estimate above ``1 + tolerance / 2``) is measured a second time, in fresh
 processes on both sides (started in the opposite order), and judged over both
@@ -76,9 +76,10 @@ does.
 two): *slower*, *faster* or *no change detected*; a benchmark whose interval
 stayed wider than its tolerance is *unresolved* (never a pass); a *slower*
 verdict whose estimate is within half the tolerance is "slower, within
-tolerance". Exit status 1 when any benchmark is slower beyond its tolerance (*SLOWER*), else 2 when any is unresolved or a
-side failed, else 0. The table goes to stdout and ``DIR/compare.md``; every
-round's time, the order and the verdicts to ``DIR/compare.json``.
+tolerance". Exit status 1 when any benchmark is slower beyond its tolerance
+(*SLOWER*), else 2 when any is unresolved or a side failed, else 0. The table
+goes to stdout and ``DIR/compare.md``; every round's time, the order and the
+verdicts to ``DIR/compare.json``.
 
 CPU-bound items do the same work on both sides: the loop count per
 millisecond is measured once, here, and given to both

@@ -38,7 +38,8 @@ smallest slowdown that must be caught, 0.10 for 10 %):
   detected*;
 * *resolved* when the interval is narrower than the tolerance
   (``hi / lo - 1 <= tol``) or already settles the decision (entirely above
-  ``1 + tol``, or entirely below 1); a run that ends unresolved says so;
+  ``1 + tol / 2``, where the gate fails, or entirely below 1); a run that
+  ends unresolved says so;
 * the gate **fails** (*regressed*) on a *slower* verdict whose estimate is
   above ``1 + tol / 2``: half-way between no change and the change to catch.
   A *slower* verdict below that is reported as slower within tolerance (two
@@ -197,12 +198,13 @@ class Judgement:
 
 def resolved(ratio: Ratio, tolerance: float) -> bool:
     """Narrow enough to act on: narrower than the tolerance, or already
-    entirely above ``1 + tolerance`` or entirely below 1."""
+    entirely above ``1 + tolerance / 2`` (where the gate fails: no further
+    rounds can move the estimate back below it) or entirely below 1."""
     if tolerance <= 0:
         raise ValueError(f"tolerance must be positive, got {tolerance!r}")
     if ratio.lo is None or ratio.hi is None:
         return False
-    return ratio.width <= tolerance or ratio.lo > 1 + tolerance or ratio.hi < 1
+    return ratio.width <= tolerance or ratio.lo > 1 + tolerance / 2 or ratio.hi < 1
 
 
 def judge(ratio: Ratio, tolerance: float) -> Judgement:
