@@ -82,7 +82,8 @@ def summarize(name: str, runs: list[dict], command: str, commit: str = "unknown"
               for i, r in enumerate(runs, 1)]
     lines += ["", "Per benchmark: candidate / base of each measure with its 95 % interval (a measure "
               "the verdict is not on in parentheses), and the verdict of each run "
-              "(**SLOWER** = slower beyond tolerance, over both measurements where there are two: the gate fails).", "",
+              "(**SLOWER** = slower beyond tolerance, over both measurements where there are "
+              "two: the gate fails).", "",
               "| benchmark | " + " | ".join(f"run {i}" for i in range(1, len(runs) + 1))
               + " | failed | unresolved |", "|---|" + "---|" * len(runs) + "---:|---:|"]
     for n in names:
