@@ -41,10 +41,17 @@ from .sources import iterate
 # With batch_ms == 0 a request also stops after a time budget, so large or
 # slow items are not held back long to fill a batch. The budget starts small
 # (a run's first answer comes quickly) and doubles with each request of the run
-# up to the maximum: with slow items the worker then spends most of its time
-# computing rather than idle between a reply and the next request.
+# up to its ceiling: with slow items the worker then spends most of its time
+# computing rather than idle between a reply and the next request. The ceiling
+# follows that idle time as the run measures it (the mean wait between an answer
+# and the next request, which is a round trip through a busy consumer): at
+# least IDLE_TO_BUDGET times it, so waiting stays near 1/IDLE_TO_BUDGET of the
+# worker's time. With num_async > 1 the next request is already queued, the wait
+# is near zero and the ceiling stays at its floor.
 _BATCH_TIME_BUDGET_S = 0.005
-_MAX_BATCH_TIME_BUDGET_S = 0.02
+_MIN_CEILING_S = 0.02
+_MAX_CEILING_S = 0.1
+IDLE_TO_BUDGET = 25
 
 
 class _End:
@@ -91,6 +98,9 @@ class ParallelIteratorWorker:
     def _pi_reset(self) -> None:
         self._stream = None
         self._budget_s = _BATCH_TIME_BUDGET_S
+        self._answered_at: float | None = None  # when the run's last answer left
+        self._waits_s = 0.0  # waits between an answer and the next request
+        self._waits = 0
         self._error: BaseException | None = None
         self._ended = False
         self._slices: dict[int, deque] = {}
@@ -140,6 +150,24 @@ class ParallelIteratorWorker:
             raise RuntimeError("shard worker used before _pi_start")
 
     def _pi_next(self, max_items: int, batch_ms: float = 0) -> tuple[list, bool]:
+        try:
+            return self._next_batch(max_items, batch_ms)
+        finally:
+            self._answered_at = time.perf_counter()
+
+    def _time_budget(self, now: float) -> float:
+        """This request's time budget with ``batch_ms == 0``; doubles the next."""
+        if self._answered_at is not None:
+            self._waits_s += now - self._answered_at
+            self._waits += 1
+        budget = self._budget_s
+        ceiling = _MIN_CEILING_S
+        if self._waits:
+            ceiling = min(max(ceiling, IDLE_TO_BUDGET * self._waits_s / self._waits), _MAX_CEILING_S)
+        self._budget_s = min(2 * budget, ceiling)
+        return budget
+
+    def _next_batch(self, max_items: int, batch_ms: float) -> tuple[list, bool]:
         self._raise_pending()
         items: list = []
         if self._ended:
@@ -149,8 +177,8 @@ class ParallelIteratorWorker:
             deadline = clock() + batch_ms / 1000.0
             limit = sys.maxsize
         else:
-            deadline = clock() + self._budget_s
-            self._budget_s = min(2 * self._budget_s, _MAX_BATCH_TIME_BUDGET_S)
+            now = clock()
+            deadline = now + self._time_budget(now)
             limit = max_items
         # What _pull() does, unrolled: this loop runs once per item, and the
         # call and the tuple it returns were a third of a cheap item's cost.

@@ -95,6 +95,39 @@ def test_items_before_an_error_are_returned_first(ray_session):
     ray.kill(worker)
 
 
+
+def _budgets(worker: ParallelIteratorWorker, waits_s: list[float]) -> list[float]:
+    """The time budgets of successive ``batch_ms=0`` requests when each request
+    arrives ``waits_s[i]`` after the previous answer left (a synthetic clock)."""
+    out, now = [], 100.0
+    for i, wait in enumerate(waits_s):
+        if i:
+            worker._answered_at = now
+            now += wait
+        out.append(worker._time_budget(now))
+        now += out[-1]
+    return out
+
+
+def test_the_time_budget_doubles_up_to_a_ceiling_set_by_the_measured_wait():
+    from reference import worker as w
+
+    worker = ParallelIteratorWorker([], False)
+    quick = _budgets(worker, [0.0] * 6)  # requests already queued (num_async > 1)
+    assert quick[:3] == [w._BATCH_TIME_BUDGET_S, 2 * w._BATCH_TIME_BUDGET_S, 4 * w._BATCH_TIME_BUDGET_S]
+    assert quick[-1] == w._MIN_CEILING_S
+    worker._pi_reset()
+    wait = 3 * w._MIN_CEILING_S / w.IDLE_TO_BUDGET  # a ceiling of 3 x the floor
+    slow = _budgets(worker, [wait] * 8)
+    assert slow[0] == w._BATCH_TIME_BUDGET_S  # a run's first answer still comes quickly
+    assert max(slow) == pytest.approx(w.IDLE_TO_BUDGET * wait)
+    assert all(b <= 2 * a + 1e-12 for a, b in itertools.pairwise(slow))
+    worker._pi_reset()
+    assert max(_budgets(worker, [1.0] * 8)) == w._MAX_CEILING_S
+    worker._pi_reset()
+    assert _budgets(worker, [0.0])[0] == w._BATCH_TIME_BUDGET_S  # a new run starts over
+
+
 # -- runs, pool and lifecycle ----------------------------------------------------
 def test_idle_pool_stays_bounded_over_many_runs():
     p = it.from_range(20, num_shards=4)
