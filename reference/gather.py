@@ -24,7 +24,7 @@ from .run import Run
 #: Most items one ``gather_async``/``get_shard`` request returns with
 #: ``batch_ms=0`` (the ``B`` of GATH-4). A request also stops early after a few
 #: milliseconds of work, so slow or large items are not held back.
-ASYNC_BATCH_LIMIT = 256
+ASYNC_BATCH_LIMIT = 1024
 
 
 class SyncRounds:
