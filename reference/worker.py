@@ -49,6 +49,10 @@ from .sources import iterate
 # worker's time. With num_async > 1 the next request is already queued, the wait
 # is near zero and the ceiling stays at its floor.
 _BATCH_TIME_BUDGET_S = 0.005
+# Likewise a run's first answer holds at most FIRST_ANSWER_ITEMS items, and each
+# later one up to twice as many as the one before, up to the request's
+# max_items (the B of GATH-4): the first item is not held back by a large B.
+FIRST_ANSWER_ITEMS = 64
 _MIN_CEILING_S = 0.02
 _MAX_CEILING_S = 0.1
 IDLE_TO_BUDGET = 25
@@ -98,6 +102,7 @@ class ParallelIteratorWorker:
     def _pi_reset(self) -> None:
         self._stream = None
         self._budget_s = _BATCH_TIME_BUDGET_S
+        self._item_cap = FIRST_ANSWER_ITEMS
         self._answered_at: float | None = None  # when the run's last answer left
         self._waits_s = 0.0  # waits between an answer and the next request
         self._waits = 0
@@ -179,7 +184,8 @@ class ParallelIteratorWorker:
         else:
             now = clock()
             deadline = now + self._time_budget(now)
-            limit = max_items
+            limit = min(max_items, self._item_cap)
+            self._item_cap = min(2 * self._item_cap, max_items)
         # What _pull() does, unrolled: this loop runs once per item, and the
         # call and the tuple it returns were a third of a cheap item's cost.
         append = items.append

@@ -79,6 +79,21 @@ def test_end_of_stream_is_an_explicit_value(ray_session):
     ray.kill(worker)
 
 
+def test_a_runs_answers_grow_from_a_few_items_to_the_limit(monkeypatch):
+    from reference import worker as w
+
+    # time budgets far beyond the test's, so only the item cap cuts an answer
+    monkeypatch.setattr(w, "_BATCH_TIME_BUDGET_S", 60.0)
+    monkeypatch.setattr(w, "_MIN_CEILING_S", 60.0)
+    worker = ParallelIteratorWorker(list(range(100_000)), False)
+    limit = 8 * w.FIRST_ANSWER_ITEMS
+    sizes = []
+    for _ in range(3):  # every run starts small again
+        worker._pi_start(None, [])
+        sizes.append([len(worker._pi_next(limit, 0)[0]) for _ in range(6)])
+    assert sizes == [[w.FIRST_ANSWER_ITEMS * 2**k for k in range(4)] + [limit, limit]] * 3
+
+
 def _two_then_fail():
     yield 1
     yield 2
