@@ -260,6 +260,16 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(r'K="[^"]+"', "run", why="sets the selection the next commands use"),
     Rule(
+        r"RAY_ADDRESS=local REFERENCE_COMPILED_ROUNDS=0 python benchmarks/results/compare-19-upstream/"
+        r"aftermath\.py 0 2",
+        "run",
+        run="RAY_ADDRESS=local REFERENCE_COMPILED_ROUNDS=0 python "
+        "benchmarks/results/compare-19-upstream/aftermath.py 0",
+        why="one pause setting of the two (a committed probe: from the checkout)",
+        where="checkout",
+        expect="pause 0 s: reference",
+    ),
+    Rule(
         r"RAY_ADDRESS=local python benchmarks/recovery\.py",
         "run",
         run="RAY_ADDRESS=local python benchmarks/recovery.py --shards 2 --repeats 1 --per-shard 200",
