@@ -708,6 +708,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="memory layout of the benchmark processes: fixed (address-space layout "
                         "randomization off, Linux: identical processes run alike) or random; "
                         f"default {DEFAULT_LAYOUT}")
+    p.add_argument("--settle", action="store_true",
+                   help="after every round, wait until that side's processes (its Ray's "
+                        "included) are idle, at most 4 times the round's time, so work a backend "
+                        "leaves running after a run (ray.util.iter kills its actors after each) "
+                        "is not timed in the other side's round; for backends that differ")
     p.add_argument("--results", default="benchmark-results", metavar="DIR",
                    help="where compare.md, compare.json and the sides' logs go")
     return p
@@ -764,6 +769,8 @@ def main(argv: list[str] | None = None) -> int:
                 cwd, path = str(workdir), [root]
             env = {"REFERENCE_COMPILED_ROUNDS": "0"} if args.compiled_rounds == "off" else {}
             env["BENCH_LOOPS_PER_MS"] = str(loops)
+            if args.settle:
+                env["BENCH_SETTLE"] = "1"
             for index in range(args.processes):
                 log = results_dir / (f"compare-{role}.log" if args.processes == 1
                                      else f"compare-{role}-{index}.log")
@@ -783,7 +790,8 @@ def main(argv: list[str] | None = None) -> int:
                   + f" ({side.info['python']}; {side.info.get('backend_file')})")
         print(f"{len(names)} benchmarks, size {args.size}, budget {args.budget:.0f} s, "
               f"{args.processes} process(es) per side, "
-              f"gather_sync compiled graph: {args.compiled_rounds}", flush=True)
+              f"gather_sync compiled graph: {args.compiled_rounds}"
+              + (", each round settled" if args.settle else ""), flush=True)
         deadline = time.monotonic() + args.budget
         for i, name in enumerate(names):
             share = max(0.0, deadline - time.monotonic()) / (len(names) - i)
@@ -815,6 +823,9 @@ def main(argv: list[str] | None = None) -> int:
     notes.append("memory layout: " + ("fixed (address-space layout randomization off in every "
                                       "benchmark process and its Ray)" if args.layout == "fixed"
                                       else "random (each process laid out anew)"))
+    if args.settle:
+        notes.append("each round settled: its side's processes idle (or 4 times the round's "
+                     "time) before the next round started")
     if missing:
         notes.append("benchmarks on one side only, not compared: " + ", ".join(missing))
     if failure:
@@ -838,7 +849,7 @@ def main(argv: list[str] | None = None) -> int:
            for side in sides},
         "error": failure,
         "size": args.size, "budget_s": args.budget, "compiled_rounds": args.compiled_rounds,
-        "measure": args.measure, "layout": args.layout,
+        "measure": args.measure, "layout": args.layout, "settle": args.settle,
         "benchmarks": [r.as_dict() for r in results],
         "status": code,
     }, indent=1))

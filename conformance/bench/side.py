@@ -21,6 +21,10 @@ was started with (anything else the process prints goes to stderr):
   (:mod:`conformance.bench.cpu_clock`; ``null`` where it cannot be read);
 * ``{"op": "quit"}``: shuts Ray down and exits.
 
+With ``BENCH_SETTLE=1`` in its environment (``compare --settle``) the process
+lets every round settle before it answers (:func:`settle`), and the answer
+also gives ``settle_seconds``.
+
 An error answers ``{"error": "..."}``. Case names leave the backend's label
 out (``cheap[gather_sync]``, ``cpu[gather_async-2shards]``) so that the two
 sides' benchmarks pair up whatever their backends are called.
@@ -32,7 +36,11 @@ import json
 import logging
 import os
 import sys
+import time
 import traceback
+from collections.abc import Callable
+
+import psutil
 
 from conformance.bench import workloads as W
 from conformance.bench.cpu_clock import CpuClock
@@ -42,6 +50,56 @@ from conformance.bench.cpu_clock import available as cpu_clock_available
 OBJECT_STORE_BYTES = 1 << 30
 #: workloads that report a count, not a time
 UNTIMED = ("readahead",)
+
+# Settling: a backend may leave work running after a run ends (ray.util.iter's
+# actors are killed when its iterator goes; their exit, and the raylet starting
+# idle workers in their place, take a few hundred milliseconds of CPU). Without
+# settling, that work falls into the next round, the other side's half of the
+# time. With it, a side waits after each round until its own processes (this
+# one and every descendant: its Ray's raylet, GCS and workers) use at most
+# IDLE_CORES of a core over a window, or until it has waited SETTLE_LIMIT times
+# the round's own time.
+IDLE_CORES = 0.1
+SETTLE_WINDOW_S = 0.1  # /proc counts CPU in 10 ms ticks: one tick per window is idle
+SETTLE_LIMIT = 4
+
+
+def tree_cpu() -> dict[int, float]:
+    """CPU seconds used so far by this process and each of its descendants."""
+    me = psutil.Process()
+    out = {}
+    for proc in (me, *me.children(recursive=True)):
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:  # ended meanwhile
+            continue
+        out[proc.pid] = times.user + times.system
+    return out
+
+
+def busy_seconds(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two :func:`tree_cpu` readings: what each process still
+    alive used, all of it for a process started meanwhile; a process that
+    ended takes its time with it (never a negative share)."""
+    return sum(max(0.0, used - before.get(pid, 0.0)) for pid, used in after.items())
+
+
+def settle(round_s: float, read: Callable[[], dict] = tree_cpu,
+           sleep: Callable[[float], None] = time.sleep) -> float:
+    """Wait until the processes ``read`` reports use at most ``IDLE_CORES`` of
+    a core over a window of ``SETTLE_WINDOW_S``, at most ``SETTLE_LIMIT``
+    times ``round_s`` (and at least one window); returns the seconds waited."""
+    windows = max(1, round(SETTLE_LIMIT * round_s / SETTLE_WINDOW_S))
+    before = read()
+    waited = 0
+    while waited < windows:
+        sleep(SETTLE_WINDOW_S)
+        waited += 1
+        after = read()
+        if busy_seconds(before, after) <= IDLE_CORES * SETTLE_WINDOW_S:
+            break
+        before = after
+    return waited * SETTLE_WINDOW_S
 
 
 def case_name(workload: str, case: W.Case, multi_shard: bool) -> str:
@@ -78,6 +136,7 @@ def serve(spec: str, size: str, requests, answers) -> None:
     cases = backend_cases(spec, sizes)
     jobs: dict[str, W.Job] = {}
     clock = CpuClock() if cpu_clock_available() else None
+    settling = os.environ.get("BENCH_SETTLE") == "1"
 
     def answer(obj) -> None:
         answers.write(json.dumps(obj) + "\n")
@@ -107,8 +166,11 @@ def serve(spec: str, size: str, requests, answers) -> None:
                         done, took, info = W.run_once(jobs[name], clock)
                         units, seconds = units + done, seconds + took
                         cpu += info.get("cpu_seconds", 0.0)
-                    answer({"seconds": seconds, "units": units,
-                            "cpu_seconds": cpu if clock is not None else None})
+                    reply = {"seconds": seconds, "units": units,
+                             "cpu_seconds": cpu if clock is not None else None}
+                    if settling:
+                        reply["settle_seconds"] = settle(seconds)
+                    answer(reply)
                 else:
                     answer({"error": f"unknown op {op!r}"})
             except Exception as exc:  # reported to the comparing process, which stops
