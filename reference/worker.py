@@ -49,13 +49,13 @@ from .sources import iterate
 # worker's time. With num_async > 1 the next request is already queued, the wait
 # is near zero and the ceiling stays at its floor.
 _BATCH_TIME_BUDGET_S = 0.005
+_MIN_CEILING_S = 0.02
+_MAX_CEILING_S = 0.1
+IDLE_TO_BUDGET = 25
 # Likewise a run's first answer holds at most FIRST_ANSWER_ITEMS items, and each
 # later one up to twice as many as the one before, up to the request's
 # max_items (the B of GATH-4): the first item is not held back by a large B.
 FIRST_ANSWER_ITEMS = 64
-_MIN_CEILING_S = 0.02
-_MAX_CEILING_S = 0.1
-IDLE_TO_BUDGET = 25
 
 
 class _End:
