@@ -147,3 +147,42 @@ def test_a_fixed_layout_lays_out_every_start_alike_children_included():
     assert fixed[0] == fixed[1] == fixed[2]
     randomized = [addresses(None) for _ in range(3)]
     assert len({tuple(a) for a in randomized}) > 1
+
+
+def test_busy_neighbours_spin_for_the_whole_comparison_and_are_gone_after(tmp_path):
+    """``--busy N``: N processes of the comparison's own spin at full speed while
+    it runs (each uses most of a core), the run records them, and none outlives it."""
+    import time
+
+    import psutil
+
+    env = {**os.environ, "RAY_ADDRESS": "local"}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "conformance.bench", "compare", "reference", "reference",
+         "--size=tiny", "--budget=10", "--max-pairs=8", "--processes=1", "--busy=1",
+         f"--results={tmp_path}", "-k", "first_item[gather_sync]"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    spinners: list[psutil.Process] = []
+    deadline = time.monotonic() + 60
+    while not spinners and run.poll() is None and time.monotonic() < deadline:
+        spinners = [p for p in psutil.Process(run.pid).children()
+                    if "--multiprocessing-fork" in p.cmdline()]
+        time.sleep(0.1)
+    assert len(spinners) == 1, "no spinning process started"
+    spinner = spinners[0]
+    spinner.cpu_percent()
+    time.sleep(1.0)
+    assert spinner.cpu_percent() > 50  # it spins (of 100 for a whole core)
+    out, err = run.communicate(timeout=240)
+    assert run.returncode in (0, 1, 2), err[-2000:]
+    assert not spinner.is_running() or spinner.status() == psutil.STATUS_ZOMBIE
+    data = json.loads((tmp_path / "compare.json").read_text())
+    assert data["error"] is None and data["busy"] == 1
+    assert "beside 1 pure-Python process(es) spinning for the whole run" in (
+        tmp_path / "compare.md").read_text()
+
+
+def test_a_negative_busy_count_is_refused():
+    run = subprocess.run([sys.executable, "-m", "conformance.bench", "compare", "reference",
+                          "reference", "--busy=-1"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "--busy must not be negative" in run.stderr

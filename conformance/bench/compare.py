@@ -114,6 +114,7 @@ import conformance
 from conformance.bench import cpu_clock, gate
 from conformance.bench import stats as S
 from conformance.bench import workloads as W
+from conformance.bench.busy import start_busy, stop_busy
 
 DEFAULT_TOLERANCE = 0.10
 DEFAULT_BUDGET_S = 480.0
@@ -713,6 +714,9 @@ def _parser() -> argparse.ArgumentParser:
                         "included) are idle, at most 4 times the round's time, so work a backend "
                         "leaves running after a run (ray.util.iter kills its actors after each) "
                         "is not timed in the other side's round; for backends that differ")
+    p.add_argument("--busy", type=int, default=0, metavar="N",
+                   help="keep N pure-Python processes spinning for the whole comparison: both "
+                        "sides measured beside a busy neighbour; default 0")
     p.add_argument("--results", default="benchmark-results", metavar="DIR",
                    help="where compare.md, compare.json and the sides' logs go")
     return p
@@ -727,6 +731,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--tolerance must be a positive fraction, e.g. 0.1 for 10 %")
     if args.processes < 1:
         parser.error("--processes must be at least 1")
+    if args.busy < 0:
+        parser.error("--busy must not be negative")
     if args.processes == 2:
         parser.error("--processes 2 cannot give a useful interval (1 or 2 degrees of freedom): "
                      "use 1, or 3 and more")
@@ -756,6 +762,7 @@ def main(argv: list[str] | None = None) -> int:
     failure: str | None = None
     names: list[str] = []
     missing: list[str] = []
+    busy = start_busy(args.busy)
     try:
         harness = harness_path(workdir)
         loops = W.loops_per_ms()  # the CPU-bound work per item, the same on both sides
@@ -791,7 +798,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(names)} benchmarks, size {args.size}, budget {args.budget:.0f} s, "
               f"{args.processes} process(es) per side, "
               f"gather_sync compiled graph: {args.compiled_rounds}"
-              + (", each round settled" if args.settle else ""), flush=True)
+              + (", each round settled" if args.settle else "")
+              + (f", beside {args.busy} spinning process(es)" if args.busy else ""), flush=True)
         deadline = time.monotonic() + args.budget
         for i, name in enumerate(names):
             share = max(0.0, deadline - time.monotonic()) / (len(names) - i)
@@ -811,6 +819,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for side in sides:
             side.close()
+        stop_busy(busy)
         shutil.rmtree(workdir, ignore_errors=True)
     notes = ["gather_sync: both sides with REFERENCE_COMPILED_ROUNDS=0 (plain lock-step rounds; "
              "the compiled-graph path is not compared)" if args.compiled_rounds == "off" else
@@ -826,6 +835,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.settle:
         notes.append("each round settled: its side's processes idle (or 4 times the round's "
                      "time) before the next round started")
+    if args.busy:
+        notes.append(f"beside {args.busy} pure-Python process(es) spinning for the whole run")
     if missing:
         notes.append("benchmarks on one side only, not compared: " + ", ".join(missing))
     if failure:
@@ -850,6 +861,7 @@ def main(argv: list[str] | None = None) -> int:
         "error": failure,
         "size": args.size, "budget_s": args.budget, "compiled_rounds": args.compiled_rounds,
         "measure": args.measure, "layout": args.layout, "settle": args.settle,
+        "busy": args.busy,
         "benchmarks": [r.as_dict() for r in results],
         "status": code,
     }, indent=1))

@@ -38,6 +38,7 @@ import pathlib
 import pytest
 
 from conformance.bench import gate, yardstick
+from conformance.bench.busy import start_busy, stop_busy
 from conformance.bench.workloads import SIZES, WORKLOADS, backend_label, cases, close_mp_pools
 
 # Ray workers inherit the driver's environment when Ray starts: make a backend
@@ -137,32 +138,6 @@ def ray_session():
     yardstick.close()
     if started:
         ray.shutdown()
-
-
-def spin_forever() -> None:
-    """A busy process's life: pure-Python arithmetic until it is terminated."""
-    x = 0
-    while True:
-        x = (x * 1_103_515_245 + 12_345) % 2_147_483_648
-
-
-def start_busy(n: int) -> list:
-    """Start ``n`` processes running :func:`spin_forever` (spawn context)."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    procs = [context.Process(target=spin_forever, name=f"bench-busy-{i}", daemon=True)
-             for i in range(n)]
-    for proc in procs:
-        proc.start()
-    return procs
-
-
-def stop_busy(procs: list) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        proc.join(timeout=10)
 
 
 @pytest.fixture(scope="session", autouse=True)
