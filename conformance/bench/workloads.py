@@ -96,14 +96,10 @@ SIZES["gate"] = dataclasses.replace(
 #: ``python -m conformance.bench compare`` (conformance.bench.compare): rounds of
 #: 0.1-0.4 s for the reference on 2 cores, so that a time budget holds many pairs
 #: of rounds of each benchmark; gather_sync's lock-step runs are the short ones
-#: (plain rounds: about 1,000 items/s), gather_async's the long ones. CPU-bound
-#: items are heavier than elsewhere (10 ms), so that the user's function is most
-#: of a CPU-bound benchmark's CPU time even in lock-step, where every item also
-#: costs an actor call: a change to the shard's per-item path then moves the
-#: figure by nearly its own size (benchmarks/README.md, "Validating the gate")
+#: (plain rounds: about 1,000 items/s), gather_async's the long ones
 SIZES["compare"] = dataclasses.replace(
     SIZES["quick"], name="compare", rounds=1, cheap_sync=400, cheap_async=20_000,
-    cheap_fast=100_000, cheap_tasks=10_000, cpu_items=24, cpu_ms=10.0, scaling_items=300,
+    cheap_fast=100_000, cheap_tasks=10_000, cpu_items=40, scaling_items=300,
     scaling_async=20_000, run_lengths=(300,), readahead_items=10,
 )
 
