@@ -270,6 +270,14 @@ RULES: tuple[Rule, ...] = (
         expect="pause 0 s: reference",
     ),
     Rule(
+        r"python benchmarks/results/gate-validation/payload-faults/probe\.py \d+ \d+( --together)?",
+        "run",
+        run=lambda text: re.sub(r"probe\.py \d+ \d+", "probe.py 1 2", text),
+        why="one process, two rounds (a committed probe: from the checkout)",
+        where="checkout",
+        expect="| 0 |",
+    ),
+    Rule(
         r"RAY_ADDRESS=local python benchmarks/recovery\.py",
         "run",
         run="RAY_ADDRESS=local python benchmarks/recovery.py --shards 2 --repeats 1 --per-shard 200",
@@ -277,9 +285,9 @@ RULES: tuple[Rule, ...] = (
         where="checkout",
     ),
     Rule(
-        r"python -m benchmarks\.slowed_reference --side (worker|consumer) --pct \d+",
+        r'python -m benchmarks\.slowed_reference --side (worker|consumer) --pct \d+( -k "[^"]+")?',
         "run",
-        run=lambda text: f"RAY_ADDRESS=local {text} --rounds 1 -k cheap[gather_async]",
+        run=lambda text: f"RAY_ADDRESS=local {_without_sizes(text)} --rounds 1 -k cheap[gather_async]",
         why="one round of one benchmark (the repository's tool: from the checkout)",
         where="checkout",
         expect="| cheap[gather_async] |",
