@@ -270,12 +270,22 @@ RULES: tuple[Rule, ...] = (
         expect="pause 0 s: reference",
     ),
     Rule(
+        r"RAY_ADDRESS=local (RAY_preallocate_plasma_memory=1 )?"
         r"python benchmarks/results/gate-validation/payload-faults/probe\.py \d+ \d+( --together)?",
         "run",
         run=lambda text: re.sub(r"probe\.py \d+ \d+", "probe.py 1 2", text),
         why="one process, two rounds (a committed probe: from the checkout)",
         where="checkout",
         expect="| 0 |",
+    ),
+    Rule(
+        r"RAY_ADDRESS=local REFERENCE_COMPILED_ROUNDS=0 python benchmarks/results/compare-19-upstream-cpu/"
+        r"gaps\.py \d+( --fresh)?",
+        "run",
+        run=lambda text: re.sub(r"gaps\.py \d+", "gaps.py 1", text),
+        why="one run of each backend (a committed probe: from the checkout)",
+        where="checkout",
+        expect="| ray.util.iter |",
     ),
     Rule(
         r"RAY_ADDRESS=local python benchmarks/recovery\.py",
