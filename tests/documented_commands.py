@@ -128,6 +128,12 @@ _NOX_WHY = (
     "commands, without building another environment of the same packages)"
 )
 
+def _committed_probe(pattern: str, run: str | Callable[[str], str], why: str, expect: str) -> Rule:
+    """A probe script committed beside its results, run smaller from the checkout."""
+    return Rule(pattern, "run", run=run, why=f"{why} (a committed probe: from the checkout)",
+                where="checkout", expect=expect)
+
+
 RULES: tuple[Rule, ...] = (
     # -- what CI runs as written ------------------------------------------------
     Rule(r"python3 -m pip install nox && python3 -m nox -s (tests|cluster|docs|browser)", "ci"),
@@ -259,33 +265,27 @@ RULES: tuple[Rule, ...] = (
         why="tiny sizes, the cheap-items benchmarks only, results in a scratch directory",
     ),
     Rule(r'K="[^"]+"', "run", why="sets the selection the next commands use"),
-    Rule(
+    _committed_probe(
         r"RAY_ADDRESS=local REFERENCE_COMPILED_ROUNDS=0 python benchmarks/results/compare-19-upstream/"
         r"aftermath\.py 0 2",
-        "run",
-        run="RAY_ADDRESS=local REFERENCE_COMPILED_ROUNDS=0 python "
+        "RAY_ADDRESS=local REFERENCE_COMPILED_ROUNDS=0 python "
         "benchmarks/results/compare-19-upstream/aftermath.py 0",
-        why="one pause setting of the two (a committed probe: from the checkout)",
-        where="checkout",
-        expect="pause 0 s: reference",
+        "one pause setting of the two",
+        "pause 0 s: reference",
     ),
-    Rule(
+    _committed_probe(
         r"RAY_ADDRESS=local (RAY_preallocate_plasma_memory=1 )?"
         r"python benchmarks/results/gate-validation/payload-faults/probe\.py \d+ \d+( --together)?",
-        "run",
-        run=lambda text: re.sub(r"probe\.py \d+ \d+", "probe.py 1 2", text),
-        why="one process, two rounds (a committed probe: from the checkout)",
-        where="checkout",
-        expect="| 0 |",
+        lambda text: re.sub(r"probe\.py \d+ \d+", "probe.py 1 2", text),
+        "one process, two rounds",
+        "| 0 |",
     ),
-    Rule(
+    _committed_probe(
         r"RAY_ADDRESS=local REFERENCE_COMPILED_ROUNDS=0 python benchmarks/results/compare-19-upstream-cpu/"
         r"gaps\.py \d+( --fresh)?",
-        "run",
-        run=lambda text: re.sub(r"gaps\.py \d+", "gaps.py 1", text),
-        why="one run of each backend (a committed probe: from the checkout)",
-        where="checkout",
-        expect="| ray.util.iter |",
+        lambda text: re.sub(r"gaps\.py \d+", "gaps.py 1", text),
+        "one run of each backend",
+        "| ray.util.iter |",
     ),
     Rule(
         r"RAY_ADDRESS=local python benchmarks/recovery\.py",
