@@ -287,6 +287,18 @@ RULES: tuple[Rule, ...] = (
         "one run of each backend",
         "| ray.util.iter |",
     ),
+    _committed_probe(
+        r"RAY_ADDRESS=local python benchmarks/results/streamed-rounds/probe\.py \d+( --busy \d+)?",
+        lambda text: re.sub(r"probe\.py \d+", "probe.py 2", text),
+        "two runs of each way per row",
+        "| CPU-bound, 4 shards |",
+    ),
+    _committed_probe(
+        r"RAY_ADDRESS=local python benchmarks/results/compiled-idle/probe\.py \d+",
+        "RAY_ADDRESS=local python benchmarks/results/compiled-idle/probe.py 1",
+        "one pause of each kind",
+        "| 1 |",
+    ),
     Rule(
         r"RAY_ADDRESS=local python benchmarks/recovery\.py",
         "run",
