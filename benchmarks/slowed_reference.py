@@ -32,8 +32,10 @@ It is the reference backend with a slowdown of a known size on one side:
 (from the repository root) measures the slowdown this really causes: every
 timed benchmark of the ``compare`` size, with the patch on and off in
 alternating rounds of one process, the compiled graph off (as ``compare``
-runs both sides by default). With a large ``--pct`` (100) the slowdown
-measures the share of a benchmark's time spent on the slowed path.
+runs both sides by default), on wall time and on CPU time (this process and
+its Ray workers, as ``compare`` reads it). With a large ``--pct`` (100) the
+slowdown measures the share of a benchmark's time, and of its CPU time, spent
+on the slowed path.
 
 It poses as the reference in results (``bench_label``) so its benchmarks carry
 the reference's names and are compared with the reference's. Importing it
@@ -160,7 +162,8 @@ __all__ = reference.__all__
 def _measure(argv: list[str]) -> None:
     """Alternate rounds of every timed benchmark with and without the patch, in
     one process; print each benchmark's median slowdown and the share of its
-    time the slowed path takes (the slowdown over the percentage)."""
+    time the slowed path takes (the slowdown over the percentage), on wall
+    time and on CPU time."""
     import argparse
     import logging
     import statistics
@@ -169,6 +172,7 @@ def _measure(argv: list[str]) -> None:
 
     from conformance.bench import workloads as W
     from conformance.bench.compare import runs_per_round
+    from conformance.bench.cpu_clock import CpuClock
     from conformance.bench.side import backend_cases
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.slowed_reference")
@@ -188,8 +192,11 @@ def _measure(argv: list[str]) -> None:
     cases = backend_cases("reference", sizes)
     print(f"--side {args.side} --pct {args.pct:g}: time per unit with the patch / without, "
           f"{args.rounds} alternating rounds per benchmark ({W.backend_label('reference')}, size compare)")
-    print("| benchmark | median slowdown | rounds | share of the time on the slowed path |")
-    print("|---|---:|---|---:|")
+    print("| benchmark | median slowdown | rounds | share of the time on the slowed path "
+          "| median CPU slowdown | CPU rounds | share of the CPU on the slowed path |")
+    print("|---|---:|---|---:|---:|---|---:|")
+    clock = CpuClock()
+    share = lambda median: (median - 1) / (args.pct / 100)  # noqa: E731
     for name, (workload, case) in cases.items():
         if args.only and not any(s in name for s in args.only):
             continue
@@ -197,21 +204,26 @@ def _measure(argv: list[str]) -> None:
         uninstall()
         _, warm, _ = W.run_once(job)
         repeat = runs_per_round(warm)
-        ratios = []
+        ratios, cpu_ratios = [], []
         for r in range(args.rounds):
-            per_unit = {}
+            per_unit, cpu_per_unit = {}, {}
             for on in ((False, True) if r % 2 == 0 else (True, False)):
                 install(args.pct, args.side) if on else uninstall()
                 units, seconds = 0, 0.0
+                before = clock.read()
                 for _ in range(repeat):
                     done, took, _ = W.run_once(job)
                     units, seconds = units + done, seconds + took
+                cpu = clock.used(before, clock.read(since=before))
                 per_unit[on] = seconds / max(1, units)
+                cpu_per_unit[on] = cpu / max(1, units)
             ratios.append(per_unit[True] / per_unit[False])
+            cpu_ratios.append(cpu_per_unit[True] / cpu_per_unit[False])
         uninstall()
-        median = statistics.median(ratios)
+        median, cpu_median = statistics.median(ratios), statistics.median(cpu_ratios)
         print(f"| {name} | {median:.3f} | {', '.join(f'{x:.2f}' for x in ratios)} | "
-              f"{(median - 1) / (args.pct / 100):.2f} |", flush=True)
+              f"{share(median):.2f} | {cpu_median:.3f} | "
+              f"{', '.join(f'{x:.2f}' for x in cpu_ratios)} | {share(cpu_median):.2f} |", flush=True)
     ray.shutdown()
 
 
