@@ -15,6 +15,10 @@ measured slower here with a consumer that does no work -- 0.91x against
 1.01x ``ray.util.iter``'s rate, alternating in one script, 3,000 items -- and
 no better than 1.05x against 0.95x with a consumer that sleeps 0.5 ms per
 item: on two cores the early call's worker competes with the consumer.
+Reading each shard from a Ray streaming generator held back to one item
+ahead (LAZY-4 again) was faster quiet but slower beside a busy process, and
+an abandoned run's generator holds its worker for a second
+(benchmarks/README.md, "Two other ways past the plain round").
 
 This module is complete on its own. A run may also hand its rounds to an
 accelerator, :class:`reference.compiled_rounds.CompiledRounds` (a Ray

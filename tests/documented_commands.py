@@ -307,7 +307,8 @@ RULES: tuple[Rule, ...] = (
         where="checkout",
     ),
     Rule(
-        r'python -m benchmarks\.slowed_reference --side (worker|consumer) --pct \d+( -k "[^"]+")?',
+        r'python -m benchmarks\.slowed_reference --side (worker|consumer) --pct [\d.]+( --rounds \d+)?'
+        r'( -k "[^"]+")*',
         "run",
         run=lambda text: f"RAY_ADDRESS=local {_without_sizes(text)} --rounds 1 -k cheap[gather_async]",
         why="one round of one benchmark (the repository's tool: from the checkout)",
