@@ -196,7 +196,11 @@ def _measure(argv: list[str]) -> None:
           "| median CPU slowdown | CPU rounds | share of the CPU on the slowed path |")
     print("|---|---:|---|---:|---:|---|---:|")
     clock = CpuClock()
-    share = lambda median: (median - 1) / (args.pct / 100)  # noqa: E731
+
+    def share(median: float) -> float:
+        """The slowed path's share: the slowdown over the percentage."""
+        return (median - 1) / (args.pct / 100)
+
     for name, (workload, case) in cases.items():
         if args.only and not any(s in name for s in args.only):
             continue
