@@ -67,20 +67,3 @@ class CpuSpin:
             pass
         self._since = clock()
 
-
-class SpinEveryItem:
-    """A pipeline operator (``iterator -> iterator``) that passes items through
-    unchanged, spinning with a :class:`CpuSpin` of ``fraction`` per item: the
-    thread that runs the shard's per-item path, user functions included, does
-    ``fraction`` more CPU work. Each run of the operator spins afresh."""
-
-    label = ""
-
-    def __init__(self, fraction: float):
-        self.fraction = fraction
-
-    def __call__(self, it):
-        spin = CpuSpin(self.fraction)
-        for item in it:
-            spin()
-            yield item

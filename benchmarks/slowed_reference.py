@@ -14,9 +14,10 @@ It is the reference backend with a slowdown of a known size on one side:
     call) once per answer of the gather, before its items are handed out;
   * ``worker``: every pipeline gets one more operator, last, that does the
     same in the shard worker: the thread that runs the shard's per-item path,
-    where the user's functions run, does P % more CPU work
-    (:class:`benchmarks.cpu_spin.SpinEveryItem`, pickled by value into the
-    workers). The extra operator keeps ``gather_sync`` off the compiled
+    where the user's functions run, does P % more CPU work, spun once per
+    answer of the worker (:class:`benchmarks.answer_spin.SpinEveryAnswer`,
+    pickled by value into the workers; the items pass through no extra
+    generator). The extra operator keeps ``gather_sync`` off the compiled
     graph, as any operator outside the graph's list does; ``compare`` keeps
     both sides off it by default.
 
@@ -53,7 +54,7 @@ import weakref
 import ray.cloudpickle
 
 import reference
-from benchmarks import cpu_spin
+from benchmarks import answer_spin, cpu_spin
 from reference import *  # noqa: F403  (the backend's public names)
 from reference import conformance_async_batch_limit, conformance_capabilities, fast_local  # noqa: F401
 from reference.local import LocalIterator
@@ -78,6 +79,7 @@ def _next(self):
 _init = ParallelIterator.__init__
 # the worker-side operator travels by value: a shard worker cannot import this repository
 ray.cloudpickle.register_pickle_by_value(cpu_spin)
+ray.cloudpickle.register_pickle_by_value(answer_spin)
 
 
 def _sleep_next(self):
@@ -121,8 +123,8 @@ def _spinning_items(fraction: float):
 def _spinning_init(fraction: float):
     def __init__(self, shards, name):
         shards = [ShardPlan(s.source, tuple(op for op in s.operators
-                                            if not isinstance(op, cpu_spin.SpinEveryItem))
-                            + (cpu_spin.SpinEveryItem(fraction),)) for s in shards]
+                                            if not isinstance(op, answer_spin.SpinEveryAnswer))
+                            + (answer_spin.SpinEveryAnswer(fraction),)) for s in shards]
         _init(self, shards, name)
 
     return __init__

@@ -75,10 +75,6 @@ def test_cpu_spin_refuses_a_fraction_that_is_not_positive():
         cpu_spin.CpuSpin(0)
 
 
-def test_spin_every_item_passes_items_through_unchanged():
-    assert list(cpu_spin.SpinEveryItem(0.5)(iter(range(100)))) == list(range(100))
-
-
 def test_validation_summary_counts_failures_and_unresolved_benchmarks():
     def bench(name, ratio, regressed, resolved):
         return {"name": name, "ratio": ratio, "lo": ratio - 0.05, "hi": ratio + 0.05,
@@ -181,3 +177,59 @@ def test_the_consumer_stand_in_spins_on_the_fast_and_the_plain_path():
         assert out[path]["same"], path
         assert out[path]["ratio"] > 2, (path, out[path])
     assert out["fast"]["ratio"] < 6, out["fast"]
+
+
+_WORKER_PROBE = r"""
+import functools, json, logging
+import ray
+ray.init(include_dashboard=False, num_cpus=2, logging_level=logging.ERROR)
+import benchmarks.slowed_reference as slowed
+import reference as it
+from conformance.bench.cpu_clock import CpuClock
+from conformance.bench.workloads import burn
+
+clock = CpuClock()
+work = functools.partial(burn, loops=20_000)  # about a millisecond of pure Python
+
+def run(gather):
+    before = clock.read()
+    items = list(getattr(it.from_range(120, num_shards=2).for_each(work), gather)())
+    return items, clock.used(before, clock.read(since=before))
+
+out = {}
+for gather in ("gather_sync", "gather_async"):
+    slowed.uninstall()
+    run(gather)  # warm: start the workers
+    before = min(run(gather)[1] for _ in range(3))
+    slowed.install(300, "worker")
+    items, _ = run(gather)
+    spun = min(run(gather)[1] for _ in range(3))
+    slowed.uninstall()
+    after = min(run(gather)[1] for _ in range(3))
+    out[gather] = {"same": sorted(items) == list(range(120)), "spun": spun / before, "after": after / before}
+print(json.dumps(out))
+"""
+
+
+def test_the_worker_stand_in_spins_once_per_answer_and_only_in_its_own_runs():
+    """``SLOWED_REFERENCE_SIDE=worker`` slows the shard workers' thread under
+    both gathers (one item per answer under ``gather_sync``, batches under
+    ``gather_async``) and hands out the same items. It arms itself per run, in
+    the workers, which outlive the run: a run built after ``uninstall()``, in
+    the same workers, does not spin. 300 % more CPU on a path that is most of
+    the CPU time: at least twice the CPU time, whatever the machine's noise;
+    the run after, under 1.5 times the run before."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RAY_ADDRESS": "local", "PYTHONPATH": str(BENCHMARKS.parent)}
+    run = subprocess.run([sys.executable, "-c", _WORKER_PROBE], capture_output=True, text=True,
+                         env=env, cwd=BENCHMARKS.parent, timeout=240)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    for gather in ("gather_sync", "gather_async"):
+        assert out[gather]["same"], gather
+        assert out[gather]["spun"] > 2, (gather, out[gather])
+        assert out[gather]["after"] < 1.5, (gather, out[gather])
