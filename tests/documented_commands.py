@@ -294,6 +294,12 @@ RULES: tuple[Rule, ...] = (
         "| CPU-bound, 4 shards |",
     ),
     _committed_probe(
+        r"RAY_ADDRESS=local python benchmarks/results/gate-validation/stand-in-sync/threads/probe\.py \d+",
+        "RAY_ADDRESS=local python benchmarks/results/gate-validation/stand-in-sync/threads/probe.py 20",
+        "a budget of 20 s",
+        "| candidate's shard worker |",
+    ),
+    _committed_probe(
         r"RAY_ADDRESS=local python benchmarks/results/compiled-idle/probe\.py \d+",
         "RAY_ADDRESS=local python benchmarks/results/compiled-idle/probe.py 1",
         "one pause of each kind",
