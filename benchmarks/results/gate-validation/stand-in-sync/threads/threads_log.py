@@ -60,34 +60,23 @@ def log_runs(role: str) -> None:
 
 def log_spins() -> None:
     """Make the stand-in's spin (pickled by value into the shard workers) log
-    what it measured and spun, in the worker, every 40 spins."""
-    import threading
+    what it measured and spun, in the worker, every 40 spins: a call that
+    moved the spin's starting point on the same thread spun."""
     import time
 
     from benchmarks import cpu_spin
 
     out = os.environ["THREADS_OUT"]
+    spin = cpu_spin.CpuSpin.__call__
 
     def __call__(self):
-        self._calls += 1
-        if self._calls < self._stride:
+        since, thread = self._since, self._thread
+        start = time.thread_time()
+        spin(self)
+        if self._since == since or self._thread != thread:
             return
-        self._calls = 0
-        if threading.get_ident() != self._thread:
-            self.reset()
-            return
-        now = time.thread_time()
-        used = now - self._since
-        if used < cpu_spin.MIN_SPAN_S:
-            self._stride = min(cpu_spin.MAX_STRIDE, self._stride * 2)
-            return
-        self._stride = max(1, self._stride // 2)
-        until = now + self.fraction * used
-        while time.thread_time() < until:
-            pass
-        self._since = time.thread_time()
         log = self.__dict__.setdefault("log", [])
-        log.append((used, self._since - now))
+        log.append((start - since, time.thread_time() - start))
         if len(log) >= 40:
             with open(os.path.join(out, f"spins-{os.getpid()}.jsonl"), "a") as f:
                 f.write(json.dumps(log) + "\n")
