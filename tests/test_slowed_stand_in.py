@@ -217,8 +217,10 @@ def test_the_worker_stand_in_spins_once_per_answer_and_only_in_its_own_runs():
     ``gather_async``) and hands out the same items. It arms itself per run, in
     the workers, which outlive the run: a run built after ``uninstall()``, in
     the same workers, does not spin. 300 % more CPU on a path that is most of
-    the CPU time: at least twice the CPU time, whatever the machine's noise;
-    the run after, under 1.5 times the run before."""
+    the CPU time: at least twice the CPU time, whatever the machine's noise
+    (about 4 times here); the run after, under twice the run before and under
+    half the spun one (a spin left armed would cost it as much as the spun
+    run)."""
     import json
     import os
     import subprocess
@@ -232,4 +234,4 @@ def test_the_worker_stand_in_spins_once_per_answer_and_only_in_its_own_runs():
     for gather in ("gather_sync", "gather_async"):
         assert out[gather]["same"], gather
         assert out[gather]["spun"] > 2, (gather, out[gather])
-        assert out[gather]["after"] < 1.5, (gather, out[gather])
+        assert out[gather]["after"] < min(2, out[gather]["spun"] / 2), (gather, out[gather])
